@@ -148,7 +148,7 @@ func TestTruncated(t *testing.T) {
 			t.Fatalf("cut %d: %d goroutines, want %d", cut, len(d.Goroutines), want)
 		}
 		if g := d.Goroutines[want-1]; !g.Truncated {
-			t.Fatalf("cut %d: last goroutine not marked truncated", cut)
+			t.Fatalf("cut %d: last goroutine not marked truncated: ...%q", cut, dump[max(0, cut-80):cut])
 		}
 		if len(d.Warnings) == 0 || !strings.Contains(d.Warnings[len(d.Warnings)-1].Msg, "truncated") {
 			t.Fatalf("cut %d: no truncation warning: %v", cut, d.Warnings)

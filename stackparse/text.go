@@ -28,8 +28,9 @@ type textParser struct {
 	anc      *Ancestor // the ancestry block being read, if any
 	// expect says what the previous line leaves open.
 	expect   int
-	foreign  int // lines of unknown text seen since the last recognised one
-	foreignL int // the first of them
+	foreign  int  // lines of unknown text seen since the last recognised one
+	foreignL int  // the first of them
+	stray    bool // in a run of frame lines outside any goroutine
 }
 
 const (
@@ -80,7 +81,14 @@ func (p *textParser) next(r *Reader) *Goroutine {
 			}
 			return p.finish()
 		}
-		if g := p.feed(r, p.clean(line)); g != nil {
+		line = p.clean(line)
+		if len(line) == 0 && r.lastNoEOL && p.g != nil {
+			// Cut right after the indentation of a line.
+			p.g.Truncated = true
+			r.warn(r.lineNo, "input ends inside goroutine %d (truncated dump)", p.g.ID)
+			return p.finish()
+		}
+		if g := p.feed(r, line); g != nil {
 			return g
 		}
 	}
@@ -96,6 +104,10 @@ func (p *textParser) clean(line []byte) []byte {
 		if n := p.prefix(line); n > 0 {
 			line = line[n:]
 		}
+	}
+	// Text pasted into issues and logs often gains trailing blanks.
+	for n := len(line); n > 0 && (line[n-1] == ' ' || line[n-1] == '\t'); n-- {
+		line = line[:n-1]
 	}
 	return line
 }
@@ -132,6 +144,7 @@ var (
 // feed handles one cleaned line and returns a goroutine when one is complete.
 func (p *textParser) feed(r *Reader, line []byte) *Goroutine {
 	if len(line) == 0 {
+		p.stray = false
 		if p.g != nil {
 			return p.finish()
 		}
@@ -247,6 +260,7 @@ func (p *textParser) outside(r *Reader, line []byte) {
 	}
 	i := bytes.Index(line, bGoroutine)
 	if i <= 0 {
+		p.strayFrame(r, line)
 		return
 	}
 	g, ok := parseHeader(line[i:])
@@ -259,6 +273,19 @@ func (p *textParser) outside(r *Reader, line []byte) {
 	if r.format == FormatAuto {
 		r.format = FormatTraceback
 	}
+}
+
+// strayFrame warns once per run about frame lines outside any goroutine:
+// the input starts, or was cut, in the middle of one.
+func (p *textParser) strayFrame(r *Reader, line []byte) {
+	if line[0] != '\t' && line[0] != ' ' {
+		return
+	}
+	if _, _, ok := splitFileLine(bytes.TrimLeft(line, " \t")); !ok || p.stray {
+		return
+	}
+	p.stray = true
+	r.warn(r.lineNo, "stack frames outside any goroutine skipped (the goroutine's header is missing)")
 }
 
 // finish completes the goroutine being read, if any, and returns it.

@@ -1,0 +1,3 @@
+module gendump
+
+go 1.21
