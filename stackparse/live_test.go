@@ -9,6 +9,7 @@ import (
 	"runtime/pprof"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"testing"
 
 	"github.com/amqpleaks/amqpleaks/stackparse"
@@ -27,7 +28,7 @@ type parked struct {
 
 type liveConn struct {
 	out  chan int
-	sent int
+	sent atomic.Int64
 }
 
 // liveSend is a method with a pointer receiver: its first argument word is
@@ -37,7 +38,7 @@ type liveConn struct {
 //go:noinline
 func (c *liveConn) liveSend(v int) {
 	c.out <- v
-	c.sent++
+	c.sent.Add(1)
 }
 
 //go:noinline
