@@ -1,0 +1,463 @@
+package detect
+
+import (
+	"fmt"
+	"sort"
+	"strings"
+
+	"github.com/amqpleaks/amqpleaks/stackparse"
+)
+
+// Finding is one rule matched on a set of goroutines. Its JSON form is
+// stable (see docs/json.md): fields are only ever added.
+type Finding struct {
+	Rule     string   `json:"rule"`
+	Title    string   `json:"title"`
+	Severity Severity `json:"severity"`
+	// Message says what this dump shows, in one or two sentences.
+	Message string `json:"message"`
+	// Library is the client's module path; Version its version ("" when
+	// the dump does not show it) and VersionNote how it was found.
+	Library     string `json:"library"`
+	Version     string `json:"version,omitempty"`
+	VersionNote string `json:"version_note,omitempty"`
+	// Connection and Channel are the addresses of the *Connection and
+	// *Channel involved, when the dump shows them.
+	Connection string `json:"connection,omitempty"`
+	Channel    string `json:"channel,omitempty"`
+	// Goroutines are the stuck goroutines the rule is about; Collateral
+	// those blocked because of them (on the connection's locks or replies).
+	Goroutines []GoroutineRef `json:"goroutines"`
+	Collateral []GoroutineRef `json:"collateral,omitempty"`
+	// Count is how many goroutines the finding covers, collateral included.
+	Count int `json:"count"`
+	// MaxWaitMinutes is the longest wait shown; WaitKnown is false when the
+	// input has no wait times (debug=1, proto).
+	MaxWaitMinutes int  `json:"max_wait_minutes"`
+	WaitKnown      bool `json:"wait_known"`
+	// Evidence are the frames of the first goroutine that show the problem,
+	// innermost first.
+	Evidence []Frame `json:"evidence"`
+	Why      string  `json:"why"`
+	Fix      string  `json:"fix"`
+	// Unknown lists what the input cannot tell for this finding.
+	Unknown []string `json:"unknown,omitempty"`
+}
+
+// GoroutineRef names one goroutine (or one aggregated stack) of a finding.
+type GoroutineRef struct {
+	ID          int64  `json:"id,omitempty"`
+	Count       int    `json:"count"`
+	State       string `json:"state"`
+	WaitMinutes int    `json:"wait_minutes,omitempty"`
+	Role        string `json:"role"`
+	// At is the innermost library frame ("(*Channel).shutdown.func1
+	// channel.go:114") and App the innermost application frame.
+	At  string `json:"at"`
+	App string `json:"app,omitempty"`
+}
+
+// Frame is one evidence frame.
+type Frame struct {
+	Func string `json:"func"`
+	File string `json:"file,omitempty"`
+	Line int    `json:"line,omitempty"`
+	// Kind is "app", "amqp", or "runtime" (the runtime and standard library).
+	Kind string `json:"kind"`
+}
+
+// Report is everything detect found in one dump.
+type Report struct {
+	// Format is the input format ("traceback", "debug1", "proto").
+	Format string `json:"format"`
+	// Goroutines is how many goroutines the dump holds.
+	Goroutines int `json:"goroutines"`
+	// AMQPGoroutines is how many of them run AMQP client code.
+	AMQPGoroutines int `json:"amqp_goroutines"`
+	// Connections is how many connection reader goroutines there are.
+	Connections int        `json:"connections"`
+	Findings    []*Finding `json:"findings"`
+	// Unknown lists what this input cannot tell at all.
+	Unknown []string `json:"unknown,omitempty"`
+	Summary Summary  `json:"summary"`
+}
+
+// Summary describes the whole dump, so a report is useful when no rule
+// fires.
+type Summary struct {
+	ByState []StateCount `json:"by_state"`
+	// Groups are the largest groups of identical stacks.
+	Groups []Group `json:"groups"`
+	// GroupCount is how many distinct stacks there are in all.
+	GroupCount int `json:"group_count"`
+}
+
+// StateCount is how many goroutines are in one state.
+type StateCount struct {
+	State string `json:"state"`
+	Count int    `json:"count"`
+}
+
+// Group is a set of goroutines with identical stacks.
+type Group struct {
+	Count   int     `json:"count"`
+	State   string  `json:"state"`
+	MinWait int     `json:"min_wait_minutes"`
+	MaxWait int     `json:"max_wait_minutes"`
+	IDs     []int64 `json:"ids,omitempty"`
+	// Top is the innermost application frame (or the innermost frame when
+	// no application code runs); Frames the whole stack.
+	Top       Frame   `json:"top"`
+	Frames    []Frame `json:"frames"`
+	CreatedBy Frame   `json:"created_by"`
+}
+
+// Option configures an Analyzer.
+type Option func(*Analyzer)
+
+// WithPileupThreshold sets how many open connections of one program count as
+// a pile-up (rule connection-pileup). Default 10.
+func WithPileupThreshold(n int) Option { return func(a *Analyzer) { a.pileup = n } }
+
+// WithMinWait sets how many minutes a goroutine must have waited before the
+// wait-time rules (rpc-stuck, consumer-unread) report it. Default 1.
+func WithMinWait(minutes int) Option { return func(a *Analyzer) { a.minWait = minutes } }
+
+// WithMaxGroups sets how many stack groups the summary lists. Default 20.
+func WithMaxGroups(n int) Option { return func(a *Analyzer) { a.maxGroups = n } }
+
+// Analyzer matches the catalog against goroutines fed to it one at a time.
+// It keeps the goroutines that run AMQP code and one sample per distinct
+// stack, so its memory grows with those, not with the dump.
+type Analyzer struct {
+	pileup, minWait, maxGroups int
+
+	format   stackparse.Format
+	total    int
+	amqp     []*gor
+	states   map[string]int
+	grouper  stackparse.Grouper
+	hasIDs   bool
+	hasWaits bool
+}
+
+// New returns an Analyzer.
+func New(opts ...Option) *Analyzer {
+	a := &Analyzer{pileup: 10, minWait: 1, maxGroups: 20, states: map[string]int{}}
+	a.grouper.KeepIDs = 20
+	for _, o := range opts {
+		o(a)
+	}
+	return a
+}
+
+// SetFormat records the input format, which decides what is unknown.
+func (a *Analyzer) SetFormat(f stackparse.Format) { a.format = f }
+
+// Add feeds one goroutine.
+func (a *Analyzer) Add(g *stackparse.Goroutine) {
+	a.total += g.Count
+	a.states[g.State] += g.Count
+	a.grouper.Add(g)
+	if g.ID != 0 {
+		a.hasIDs = true
+	}
+	if x := classify(g); x != nil {
+		a.amqp = append(a.amqp, x)
+	}
+}
+
+// Analyze reads every goroutine of r and returns the report. On a read
+// error it returns the report of what was read, and the error.
+func Analyze(r *stackparse.Reader, opts ...Option) (*Report, error) {
+	a := New(opts...)
+	for r.Next() {
+		if a.format == stackparse.FormatAuto {
+			a.format = r.Format()
+		}
+		a.Add(r.Goroutine())
+	}
+	a.SetFormat(r.Format())
+	return a.Report(), r.Err()
+}
+
+// Report matches the catalog and returns the findings, most severe first.
+// Call it once, after the last Add.
+func (a *Analyzer) Report() *Report {
+	s := newSnapshot(a)
+	var findings []*Finding
+	for _, r := range catalog {
+		fs := r.match(s, r)
+		for _, f := range fs {
+			s.finish(f, r)
+		}
+		findings = append(findings, fs...)
+		if r.ID == collateralAfter {
+			s.attachCollateral(findings)
+		}
+	}
+	sort.SliceStable(findings, func(i, j int) bool { return findings[i].Severity > findings[j].Severity })
+	rep := &Report{
+		Format:         a.format.String(),
+		Goroutines:     a.total,
+		AMQPGoroutines: s.amqpCount,
+		Connections:    s.readers,
+		Findings:       findings,
+		Unknown:        s.unknownInput(),
+		Summary:        a.summary(),
+	}
+	if rep.Findings == nil {
+		rep.Findings = []*Finding{}
+	}
+	return rep
+}
+
+func (a *Analyzer) summary() Summary {
+	var sm Summary
+	for st, n := range a.states {
+		sm.ByState = append(sm.ByState, StateCount{State: st, Count: n})
+	}
+	sort.Slice(sm.ByState, func(i, j int) bool {
+		if sm.ByState[i].Count != sm.ByState[j].Count {
+			return sm.ByState[i].Count > sm.ByState[j].Count
+		}
+		return sm.ByState[i].State < sm.ByState[j].State
+	})
+	groups := a.grouper.Groups()
+	sm.GroupCount = len(groups)
+	for i, g := range groups {
+		if i == a.maxGroups {
+			break
+		}
+		gr := Group{Count: g.Count, State: g.Sample.State, MinWait: g.MinWait, MaxWait: g.MaxWait, IDs: g.IDs,
+			Frames: frames(g.Sample.Frames, len(g.Sample.Frames)), CreatedBy: frameOf(g.Sample.CreatedBy)}
+		gr.Top = topFrame(g.Sample)
+		sm.Groups = append(sm.Groups, gr)
+	}
+	return sm
+}
+
+// topFrame is the innermost application frame, else the innermost frame.
+func topFrame(g *stackparse.Goroutine) Frame {
+	for _, f := range g.Frames {
+		if isAppFunc(f.Func) {
+			return frameOf(f)
+		}
+	}
+	if len(g.Frames) > 0 {
+		return frameOf(g.Frames[0])
+	}
+	return Frame{}
+}
+
+func frameOf(f stackparse.Frame) Frame {
+	kind := "runtime"
+	if lib, _ := libOf(f.Func); lib != "" {
+		kind = "amqp"
+	} else if isAppFunc(f.Func) {
+		kind = "app"
+	}
+	return Frame{Func: f.Func, File: f.File, Line: f.Line, Kind: kind}
+}
+
+func frames(fs []stackparse.Frame, n int) []Frame {
+	if n > len(fs) {
+		n = len(fs)
+	}
+	out := make([]Frame, 0, n)
+	for _, f := range fs[:n] {
+		out = append(out, frameOf(f))
+	}
+	return out
+}
+
+// snapshot is what the rules read: the AMQP goroutines and indexes.
+type snapshot struct {
+	a         *Analyzer
+	gs        []*gor
+	byConn    map[string][]*gor
+	chanConn  map[string]string // *Channel address → *Connection address
+	readers   int
+	amqpCount int
+}
+
+func newSnapshot(a *Analyzer) *snapshot {
+	s := &snapshot{a: a, gs: a.amqp, byConn: map[string][]*gor{}, chanConn: map[string]string{}}
+	for _, x := range s.gs {
+		s.amqpCount += x.g.Count
+		if x.role == RoleReader {
+			s.readers += x.g.Count
+		}
+		if x.conn != "" && x.ch != "" {
+			s.chanConn[x.ch] = x.conn
+		}
+	}
+	for _, x := range s.gs {
+		if x.conn == "" && x.ch != "" {
+			x.conn = s.chanConn[x.ch]
+		}
+		if x.conn != "" {
+			s.byConn[x.conn] = append(s.byConn[x.conn], x)
+		}
+	}
+	return s
+}
+
+// waitKnown reports whether the input carries wait times.
+func (s *snapshot) waitKnown() bool { return s.a.format == stackparse.FormatTraceback }
+
+// unclaimed returns the goroutines no finding has reported yet that keep.
+func (s *snapshot) unclaimed(keep func(*gor) bool) []*gor {
+	var out []*gor
+	for _, x := range s.gs {
+		if !x.claimed && keep(x) {
+			out = append(out, x)
+		}
+	}
+	return out
+}
+
+// perGoroutine makes one finding per group of matching goroutines: those of
+// one connection (or, when addresses are unknown, of one library version
+// and stack) go together.
+func (s *snapshot) perGoroutine(r *Rule, xs []*gor, msg func(x *gor) string) []*Finding {
+	var out []*Finding
+	byKey := map[string]*Finding{}
+	for _, x := range xs {
+		key := x.lib + "\x00" + x.version + "\x00" + x.conn
+		if x.conn == "" {
+			key += "\x00" + stackparse.StackKey(x.g)
+		}
+		f, ok := byKey[key]
+		if !ok {
+			f = &Finding{Connection: x.conn, Channel: x.ch, Message: msg(x)}
+			byKey[key] = f
+			out = append(out, f)
+		}
+		s.claim(f, x)
+	}
+	return out
+}
+
+// claim adds x to f's goroutines.
+func (s *snapshot) claim(f *Finding, x *gor) {
+	x.claimed = true
+	f.Goroutines = append(f.Goroutines, ref(x))
+	if len(f.Goroutines) == 1 {
+		f.Library, f.Version = x.lib, x.version
+		f.Evidence = evidence(x)
+	}
+	f.Count += x.g.Count
+	if x.g.WaitMinutes > f.MaxWaitMinutes {
+		f.MaxWaitMinutes = x.g.WaitMinutes
+	}
+}
+
+func ref(x *gor) GoroutineRef {
+	in := x.inner()
+	at := in.name
+	if in.idx >= 0 {
+		f := x.g.Frames[in.idx]
+		at += fmt.Sprintf(" %s:%d", baseName(f.File), f.Line)
+	}
+	r := GoroutineRef{ID: x.g.ID, Count: x.g.Count, State: x.state, WaitMinutes: x.g.WaitMinutes, Role: x.role, At: at}
+	if app := x.appFrame(); app != nil {
+		r.App = fmt.Sprintf("%s %s:%d", app.Func, baseName(app.File), app.Line)
+	} else if app := x.g.CreatedBy; isAppFunc(app.Func) {
+		r.App = fmt.Sprintf("created by %s %s:%d", app.Func, baseName(app.File), app.Line)
+	}
+	return r
+}
+
+func baseName(p string) string {
+	if i := strings.LastIndexByte(p, '/'); i >= 0 {
+		return p[i+1:]
+	}
+	return p
+}
+
+// evidence is the stack of x from its innermost library frame's caller
+// chain: the runtime frames above it are left out.
+func evidence(x *gor) []Frame {
+	start := x.inner().idx
+	if start < 0 {
+		start = 0
+	}
+	out := frames(x.g.Frames[start:], 12)
+	if x.g.CreatedBy.Func != "" {
+		cb := frameOf(x.g.CreatedBy)
+		cb.Func = "created by " + cb.Func
+		out = append(out, cb)
+	}
+	return out
+}
+
+// finish fills in the rule's text and what the input cannot tell.
+func (s *snapshot) finish(f *Finding, r *Rule) {
+	f.Rule, f.Title, f.Severity, f.Why, f.Fix = r.ID, r.Title, r.Severity, r.Why, r.Fix
+	f.WaitKnown = s.waitKnown()
+	if f.Version == "" {
+		f.VersionNote = versionNote(s, f)
+	} else {
+		f.VersionNote = "read from the module path in the frames' file names"
+	}
+	if !s.waitKnown() {
+		f.Unknown = append(f.Unknown, "how long the goroutines have waited ("+s.a.format.String()+" input has no wait times)")
+	}
+	if s.a.format != stackparse.FormatTraceback {
+		f.Unknown = append(f.Unknown, "goroutine IDs and receiver addresses, so connections cannot be told apart")
+	}
+}
+
+// versionNote says what the frames tell of the version when the file paths
+// do not (vendored or -trimpath builds without module versions).
+func versionNote(s *snapshot, f *Finding) string {
+	if f.Library == LibStreadway {
+		return "version not in the file paths; all streadway/amqp versions behave alike here"
+	}
+	for _, x := range s.gs {
+		if x.lib != LibAMQP091 {
+			continue
+		}
+		for _, lf := range x.lf {
+			switch lf.method {
+			case "(*lifeCycle).deliverToListener", "(*Connection).reconnect", "(*Connection).recover":
+				return "version not in the file paths; frames that exist only in v1.16+ are present"
+			}
+		}
+	}
+	return "version unknown: the file paths carry no module version"
+}
+
+// attachCollateral hands each finding of a stuck connection the goroutines
+// of that connection that wait on it (its locks, its replies), so they are
+// reported under their cause rather than as findings of their own.
+func (s *snapshot) attachCollateral(findings []*Finding) {
+	for _, f := range findings {
+		if f.Connection == "" || f.Severity < Critical {
+			continue
+		}
+		for _, x := range s.byConn[f.Connection] {
+			if x.claimed || x.role == RoleHeartbeater || !x.g.Waiting() && x.state != stackparse.StateUnknown {
+				continue
+			}
+			x.claimed = true
+			f.Collateral = append(f.Collateral, ref(x))
+			f.Count += x.g.Count
+		}
+	}
+}
+
+// unknownInput lists what the input format cannot tell at all.
+func (s *snapshot) unknownInput() []string {
+	switch s.a.format {
+	case stackparse.FormatDebug1:
+		return []string{
+			"goroutine IDs, wait times and argument words (debug=1 aggregates identical stacks)",
+			"wait reasons of goroutines parked in application code: debug=1 hides the runtime frames that tell them",
+		}
+	case stackparse.FormatProto:
+		return []string{"goroutine IDs, wait times and argument words (the proto profile aggregates identical stacks)"}
+	}
+	return nil
+}
