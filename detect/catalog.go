@@ -526,7 +526,7 @@ for d := range msgs { // ends when the channel or connection closes
 	handle(d)
 	_ = d.Ack(false)
 }`,
-	Limits: "Needs wait times (full tracebacks): a buffer in select for under a minute is normal traffic.",
+	Limits:     "Needs wait times (full tracebacks): a buffer in select for under a minute is normal traffic.",
 	References: []string{"streadway/amqp#42", "rabbitmq/amqp091-go#179"},
 	match: func(s *snapshot, r *Rule) []*Finding {
 		xs := s.unclaimed(func(x *gor) bool {
@@ -554,7 +554,7 @@ conn, err = amqp.Dial(url)
 if old != nil {
 	_ = old.CloseDeadline(time.Now().Add(5 * time.Second))
 }`,
-	Limits: "The threshold is an option (default 10 connections); a process with a legitimately larger pool should raise it.",
+	Limits:     "The threshold is an option (default 10 connections); a process with a legitimately larger pool should raise it.",
 	References: []string{"streadway/amqp#457", "webhooked#91 (detect/testdata/public)"},
 	match: func(s *snapshot, r *Rule) []*Finding {
 		if s.readers < s.a.pileup {
