@@ -440,6 +440,10 @@ _ = conn.CloseDeadline(time.Now().Add(5 * time.Second))`,
 			return x.g.WaitMinutes >= s.a.minWait || noHB[x.conn] || x.conn == "" && len(noHB) > 0 && s.readers == 1
 		})
 		return s.perGoroutine(r, xs, func(x *gor) string {
+			if x.role == RoleReader {
+				return fmt.Sprintf("The reader of connection %s is itself waiting for an RPC reply (in %s)%s: it is the goroutine that would read that reply, so it waits for ever (amqp091-go#222).",
+					orUnknown(x.conn), x.lf[1].name, waited(x))
+			}
 			why := fmt.Sprintf("for %d minute(s)", x.g.WaitMinutes)
 			if x.g.WaitMinutes < s.a.minWait {
 				why = "on a connection with heartbeats off, which will not notice that the broker is gone"
@@ -449,11 +453,13 @@ _ = conn.CloseDeadline(time.Now().Add(5 * time.Second))`,
 	},
 }
 
-// callName names the API call an RPC serves: "QueueDeclare on channel 0x…".
+// callName names the API call an RPC serves: its outermost exported
+// library method, such as "Channel.QueueDeclare" or "Connection.Channel".
 func callName(x *gor) string {
-	for _, f := range x.lf[1:] {
-		if f.method != "(*Channel).call" && f.method != "(*Channel).open" && f.method != "(*Connection).call" {
-			return fmt.Sprintf("%s (channel %s)", strings.TrimPrefix(f.method, "(*Channel)."), orUnknown(x.ch))
+	for i := len(x.lf) - 1; i >= 0; i-- {
+		m := x.lf[i].method
+		if j := strings.Index(m, ")."); j > 0 && j+2 < len(m) && m[j+2] >= 'A' && m[j+2] <= 'Z' {
+			return fmt.Sprintf("%s.%s (channel %s)", strings.Trim(m[:j], "(*"), m[j+2:], orUnknown(x.ch))
 		}
 	}
 	return "An RPC"

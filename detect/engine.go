@@ -434,11 +434,21 @@ func versionNote(s *snapshot, f *Finding) string {
 // reported under their cause rather than as findings of their own.
 func (s *snapshot) attachCollateral(findings []*Finding) {
 	for _, f := range findings {
-		if f.Connection == "" || f.Severity < Critical {
+		if f.Severity < Critical {
 			continue
 		}
-		for _, x := range s.byConn[f.Connection] {
-			if x.claimed || x.role == RoleHeartbeater || !x.g.Waiting() && x.state != stackparse.StateUnknown {
+		var candidates []*gor
+		switch {
+		case f.Connection != "":
+			candidates = s.byConn[f.Connection]
+		case s.readers <= 1:
+			// One connection (or none visible): every waiting caller of the
+			// library is on it.
+			candidates = s.gs
+		}
+		for _, x := range candidates {
+			if x.claimed || x.lib != f.Library || x.role != RoleCaller && x.role != RoleConsumer ||
+				!x.g.Waiting() && x.state != stackparse.StateUnknown {
 				continue
 			}
 			x.claimed = true

@@ -51,7 +51,12 @@ type libFrame struct {
 func libOf(fn string) (lib, rest string) {
 	for _, l := range [...]string{LibAMQP091, LibStreadway} {
 		if i := strings.Index(fn, l+"."); i >= 0 && (i == 0 || fn[i-1] == '/') {
-			return l, fn[i+len(l)+1:]
+			rest = fn[i+len(l)+1:]
+			if strings.HasPrefix(rest, "(_") {
+				// Markdown ate the '*' of "(*T)" in dumps pasted into issues.
+				rest = "(*" + rest[2:]
+			}
+			return l, rest
 		}
 	}
 	return "", ""
