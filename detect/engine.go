@@ -132,18 +132,19 @@ func WithMaxGroups(n int) Option { return func(a *Analyzer) { a.maxGroups = n } 
 type Analyzer struct {
 	pileup, minWait, maxGroups int
 
-	format   stackparse.Format
-	total    int
-	amqp     []*gor
-	states   map[string]int
-	grouper  stackparse.Grouper
-	hasIDs   bool
-	hasWaits bool
+	format  stackparse.Format
+	total   int
+	amqp    []*gor
+	grouper stackparse.Grouper
+	hasIDs  bool
+	// isAMQP remembers per stack whether it runs AMQP code, so only the
+	// first goroutine of each stack is searched for library frames.
+	isAMQP map[*stackparse.Group]bool
 }
 
 // New returns an Analyzer.
 func New(opts ...Option) *Analyzer {
-	a := &Analyzer{pileup: 10, minWait: 1, maxGroups: 20, states: map[string]int{}}
+	a := &Analyzer{pileup: 10, minWait: 1, maxGroups: 20, isAMQP: map[*stackparse.Group]bool{}}
 	a.grouper.KeepIDs = 20
 	for _, o := range opts {
 		o(a)
@@ -157,12 +158,19 @@ func (a *Analyzer) SetFormat(f stackparse.Format) { a.format = f }
 // Add feeds one goroutine.
 func (a *Analyzer) Add(g *stackparse.Goroutine) {
 	a.total += g.Count
-	a.states[g.State] += g.Count
-	a.grouper.Add(g)
+	grp := a.grouper.Add(g)
 	if g.ID != 0 {
 		a.hasIDs = true
 	}
-	if x := classify(g); x != nil {
+	amqp, seen := a.isAMQP[grp]
+	if seen && !amqp {
+		return
+	}
+	x := classify(g)
+	if !seen {
+		a.isAMQP[grp] = x != nil
+	}
+	if x != nil {
 		a.amqp = append(a.amqp, x)
 	}
 }
@@ -214,7 +222,12 @@ func (a *Analyzer) Report() *Report {
 
 func (a *Analyzer) summary() Summary {
 	var sm Summary
-	for st, n := range a.states {
+	groups := a.grouper.Groups()
+	states := map[string]int{}
+	for _, g := range groups {
+		states[g.Sample.State] += g.Count
+	}
+	for st, n := range states {
 		sm.ByState = append(sm.ByState, StateCount{State: st, Count: n})
 	}
 	sort.Slice(sm.ByState, func(i, j int) bool {
@@ -223,7 +236,6 @@ func (a *Analyzer) summary() Summary {
 		}
 		return sm.ByState[i].State < sm.ByState[j].State
 	})
-	groups := a.grouper.Groups()
 	sm.GroupCount = len(groups)
 	for i, g := range groups {
 		if i == a.maxGroups {

@@ -46,17 +46,28 @@ type libFrame struct {
 	idx    int
 }
 
+// libPrefixes are the package paths of the libraries followed by the dot
+// that ends them in a function name.
+var libPrefixes = [...]struct{ lib, prefix string }{
+	{LibAMQP091, LibAMQP091 + "."},
+	{LibStreadway, LibStreadway + "."},
+}
+
 // libOf returns the library whose package the function belongs to and the
 // rest of the name after "pkg.".
 func libOf(fn string) (lib, rest string) {
-	for _, l := range [...]string{LibAMQP091, LibStreadway} {
-		if i := strings.Index(fn, l+"."); i >= 0 && (i == 0 || fn[i-1] == '/') {
-			rest = fn[i+len(l)+1:]
+	// Both paths contain "/amqp": one search rejects almost every frame.
+	if !strings.Contains(fn, "/amqp") {
+		return "", ""
+	}
+	for _, l := range libPrefixes {
+		if i := strings.Index(fn, l.prefix); i >= 0 && (i == 0 || fn[i-1] == '/') {
+			rest = fn[i+len(l.prefix):]
 			if strings.HasPrefix(rest, "(_") {
 				// Markdown ate the '*' of "(*T)" in dumps pasted into issues.
 				rest = "(*" + rest[2:]
 			}
-			return l, rest
+			return l.lib, rest
 		}
 	}
 	return "", ""

@@ -25,21 +25,26 @@ type Grouper struct {
 	// KeepIDs is how many IDs each group keeps (0: all of them).
 	KeepIDs int
 
-	byKey  map[string]*Group
+	byHash map[uint64][]*Group
 	order  []*Group
-	keyBuf []byte
 }
 
-// Add puts g in its group.
-func (gr *Grouper) Add(g *Goroutine) {
-	if gr.byKey == nil {
-		gr.byKey = make(map[string]*Group)
+// Add puts g in its group and returns the group.
+func (gr *Grouper) Add(g *Goroutine) *Group {
+	if gr.byHash == nil {
+		gr.byHash = make(map[uint64][]*Group)
 	}
-	gr.keyBuf = appendStackKey(gr.keyBuf[:0], g)
-	grp, ok := gr.byKey[string(gr.keyBuf)]
-	if !ok {
+	h := stackHash(g)
+	var grp *Group
+	for _, c := range gr.byHash[h] {
+		if sameStack(c.Sample, g) {
+			grp = c
+			break
+		}
+	}
+	if grp == nil {
 		grp = &Group{Sample: g, MinWait: g.WaitMinutes, MaxWait: g.WaitMinutes}
-		gr.byKey[string(gr.keyBuf)] = grp
+		gr.byHash[h] = append(gr.byHash[h], grp)
 		gr.order = append(gr.order, grp)
 	}
 	grp.Count += g.Count
@@ -52,7 +57,48 @@ func (gr *Grouper) Add(g *Goroutine) {
 	if g.WaitMinutes > grp.MaxWait {
 		grp.MaxWait = g.WaitMinutes
 	}
+	return grp
 }
+
+// stackHash mixes the lengths, line numbers and a few bytes of each frame's
+// names instead of hashing all their text: equal stacks always hash alike,
+// and the rare unequal ones that collide are told apart by sameStack.
+func stackHash(g *Goroutine) uint64 {
+	h := uint64(len(g.State))*0x9e3779b97f4a7c15 ^ uint64(len(g.Frames))
+	mix := func(v uint64) { h = (h ^ v) * 0x100000001b3 }
+	sample := func(s string) {
+		n := len(s)
+		if n == 0 {
+			mix(0)
+			return
+		}
+		mix(uint64(n)<<24 | uint64(s[n-1])<<16 | uint64(s[n/2])<<8 | uint64(s[n*3/4]))
+	}
+	sample(g.State)
+	for i := range g.Frames {
+		f := &g.Frames[i]
+		sample(f.Func)
+		mix(uint64(len(f.File))<<32 | uint64(f.Line))
+	}
+	sample(g.CreatedBy.Func)
+	mix(uint64(g.CreatedBy.Line))
+	return h
+}
+
+// sameStack reports whether a Grouper puts a and b in one group.
+func sameStack(a, b *Goroutine) bool {
+	if a.State != b.State || len(a.Frames) != len(b.Frames) || !sameFrame(&a.CreatedBy, &b.CreatedBy) {
+		return false
+	}
+	for i := range a.Frames {
+		if !sameFrame(&a.Frames[i], &b.Frames[i]) {
+			return false
+		}
+	}
+	return true
+}
+
+func sameFrame(a, b *Frame) bool { return a.Line == b.Line && a.Func == b.Func && a.File == b.File }
 
 // Groups returns the groups, largest first (ties in input order).
 func (gr *Grouper) Groups() []*Group {
