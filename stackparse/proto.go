@@ -44,6 +44,32 @@ func newProtoParser(r *Reader) (*protoParser, error) {
 	return &protoParser{p: p}, nil
 }
 
+// elideTypeArgs writes the type arguments of a generic function the way
+// tracebacks and debug=1 print them: "F[go.shape.int]" becomes "F[...]", so
+// one function has one name in every format.
+func elideTypeArgs(name string) string {
+	i := strings.IndexByte(name, '[')
+	if i < 0 {
+		return name
+	}
+	var b strings.Builder
+	depth := 0
+	for j := 0; j < len(name); j++ {
+		switch c := name[j]; {
+		case c == '[':
+			if depth == 0 {
+				b.WriteString("[...]")
+			}
+			depth++
+		case c == ']' && depth > 0:
+			depth--
+		case depth == 0:
+			b.WriteByte(c)
+		}
+	}
+	return b.String()
+}
+
 // parseProfile calls the pprof parser, turning a panic on malformed input
 // into an error: this package never panics on what it reads.
 func parseProfile(data []byte) (p *profile.Profile, err error) {
@@ -67,7 +93,7 @@ func (pp *protoParser) next(r *Reader) *Goroutine {
 			for j, ln := range loc.Line {
 				f := Frame{PC: loc.Address, Line: int(ln.Line), Inlined: j < len(loc.Line)-1}
 				if ln.Function != nil {
-					f.Func, f.File = ln.Function.Name, ln.Function.Filename
+					f.Func, f.File = elideTypeArgs(ln.Function.Name), ln.Function.Filename
 				}
 				g.Frames = append(g.Frames, f)
 			}

@@ -204,13 +204,19 @@ func (r *Reader) Next() bool {
 	if g == nil {
 		r.done = true
 		r.cur = nil
-		if r.err == nil && r.count() == 0 {
+		if r.err == nil && r.count() == 0 && !r.emptyProfile() {
 			r.noGoroutines()
 		}
 		return false
 	}
 	r.cur = g
 	return true
+}
+
+// emptyProfile reports a debug=1 profile whose header says it holds no
+// goroutine ("goroutineleak profile: total 0"): a real answer, not an error.
+func (r *Reader) emptyProfile() bool {
+	return r.text != nil && r.text.sawTotal && r.text.total == 0
 }
 
 func (r *Reader) count() int {
@@ -277,7 +283,7 @@ func sniff(b []byte) Format {
 		// Binary: a proto profile, or not a dump at all; parsing it tells.
 		return FormatProto
 	}
-	if bytes.Contains(b, []byte("goroutine profile: total ")) {
+	if bytes.Contains(b, []byte(" profile: total ")) {
 		return FormatDebug1
 	}
 	return FormatTraceback

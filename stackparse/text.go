@@ -31,6 +31,9 @@ type textParser struct {
 	foreign  int  // lines of unknown text seen since the last recognised one
 	foreignL int  // the first of them
 	stray    bool // in a run of frame lines outside any goroutine
+	// total is N of a debug=1 "profile: total N" header, if sawTotal.
+	total    int
+	sawTotal bool
 }
 
 const (
@@ -129,7 +132,7 @@ func stripANSI(dst, s []byte) []byte {
 
 var (
 	bGoroutine   = []byte("goroutine ")
-	bProfileHdr  = []byte("goroutine profile: total ")
+	bProfileHdr  = []byte(" profile: total ")
 	bCreatedBy   = []byte("created by ")
 	bInGoroutine = []byte(" in goroutine ")
 	bUnavailable = []byte("goroutine running on other thread; stack unavailable")
@@ -154,6 +157,17 @@ func (p *textParser) feed(r *Reader, line []byte) *Goroutine {
 		if g, ok := p.header(r, line); ok {
 			return g
 		}
+	}
+	if i := bytes.Index(line, bProfileHdr); i > 0 && bytes.IndexByte(line[:i], ' ') < 0 {
+		// "goroutine profile: total 12", "goroutineleak profile: total 0":
+		// a debug=1 profile starts.
+		done := p.finish()
+		r.format = FormatDebug1
+		if n, ok := atoi(line[i+len(bProfileHdr):]); ok {
+			p.total = n
+			p.sawTotal = true
+		}
+		return done
 	}
 	if p.g == nil {
 		p.outside(r, line)
@@ -210,11 +224,6 @@ func (p *textParser) recognised(r *Reader) {
 
 // header starts a goroutine at "goroutine N …" or a debug=1 profile.
 func (p *textParser) header(r *Reader, line []byte) (*Goroutine, bool) {
-	if bytes.HasPrefix(line, bProfileHdr) {
-		done := p.finish()
-		r.format = FormatDebug1
-		return done, true
-	}
 	g, ok := parseHeader(line)
 	if !ok && r.lastNoEOL {
 		// The input ends inside this header line.

@@ -25,7 +25,7 @@ import (
 )
 
 var (
-	flagMode    = flag.String("mode", "dump", "dump | child-panic | child-sigquit | child-unavail | child-logpanic | logger | twoproc | embed")
+	flagMode    = flag.String("mode", "dump", "dump | child-panic | child-sigquit | child-unavail | child-logpanic | logger | twoproc | embed | checkfile")
 	flagOut     = flag.String("out", "", "output directory (dump, twoproc, embed)")
 	flagWait    = flag.Duration("wait", 65*time.Second, "how long goroutines stay parked before dumping")
 	flagVariant = flag.String("variant", "default", "variant name recorded in manifest.json")
@@ -64,6 +64,8 @@ func main() {
 		runTwoProc()
 	case "embed":
 		runEmbed()
+	case "checkfile":
+		runCheckFile()
 	default:
 		log.Fatalf("unknown mode %q", *flagMode)
 	}
@@ -402,4 +404,30 @@ func runTwoProc() {
 	if err := os.WriteFile(filepath.Join(*flagOut, "twoproc_raw.txt"), out.Bytes(), 0o644); err != nil {
 		log.Fatal(err)
 	}
+}
+
+// runCheckFile self-checks -in (a traceback dump that has the kinds of the
+// manifest.json next to it, e.g. testtimeout.txt) and records the result
+// in that manifest.
+func runCheckFile() {
+	dir := filepath.Dir(*flagIn)
+	mb, err := os.ReadFile(filepath.Join(dir, "manifest.json"))
+	if err != nil {
+		log.Fatal(err)
+	}
+	var m manifest
+	if err := json.Unmarshal(mb, &m); err != nil {
+		log.Fatal(err)
+	}
+	data, err := os.ReadFile(*flagIn)
+	if err != nil {
+		log.Fatal(err)
+	}
+	name := filepath.Base(*flagIn)
+	for i := range m.Files {
+		if m.Files[i].File == name {
+			m.Files[i].SelfCheck = check(string(data), m.Kinds, m.Files[i].HeaderLabels, strings.Contains(m.Env["GODEBUG"], "tracebackancestors="), false)
+		}
+	}
+	writeManifest(dir, &m)
 }

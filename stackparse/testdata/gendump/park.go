@@ -49,7 +49,9 @@ type Kind struct {
 	// Elided: the stack is deep enough that the runtime prints
 	// "...N frames elided..." (or "...additional frames elided...").
 	Elided bool `json:"elided,omitempty"`
-	// Leaked: in goroutineleak_debug2.txt the header shows " (leaked)".
+	// Leaked: in goroutineleak_debug2.txt the header shows " (leaked)"
+	// and no ", N minutes" (the runtime prints minutes only for waiting
+	// and syscall goroutines, not leaked ones).
 	Leaked bool `json:"leaked,omitempty"`
 	// FuncDebug1, when set, replaces Func in debug=1 and proto profiles,
 	// whose stacks are truncated (pprof keeps at most 32 or 128 frames).
@@ -521,10 +523,13 @@ func parkAll(wait time.Duration) []Kind {
 	go parkLeaked()
 	add(Kind{Name: "leaked", Func: "main.parkLeaked", Count: 1, WaitReason: "chan send", MinWaitMinutes: mins, Leaked: true})
 
-	// Let every goroutine reach its blocking point, then run a GC: the
+	// Let every goroutine reach its blocking point, then run two GCs: the
 	// runtime stamps gp.waitsince (the base of ", N minutes") only when a
-	// GC's root marking finds a goroutine waiting or in a syscall.
+	// GC's root marking finds a goroutine waiting or in a syscall, and it
+	// stamps it with the mark-termination time of the previous GC (0, i.e.
+	// "never", before the first GC has finished).
 	time.Sleep(300 * time.Millisecond)
+	runtime.GC()
 	runtime.GC()
 	return kinds
 }

@@ -70,6 +70,8 @@ done
 
 for p in "${pids[@]}"; do wait "$p"; done
 
+"$BIN/gendump-go1.26.8" -mode checkfile -in "$CORPUS/go1.26.8/testtimeout/testtimeout.txt" 2>>"$BIN/selfcheck.log"
+
 # Log-embedded variants of one real Go 1.26 dump (see README.md).
 "$BIN/gendump-go1.26.8" -mode logger -dur 20ms 2>"$CORPUS/embedded/applog.txt"
 "$BIN/gendump-go1.26.8" -mode embed -in "$CORPUS/go1.26.8/default/panic.txt" \
