@@ -27,6 +27,7 @@ var catalog = []*Rule{
 	ruleNoHeartbeat,
 	ruleConsumer,
 	rulePileup,
+	ruleWatchConnOnly,
 }
 
 // collateralAfter is the last root-cause rule: once it has run, goroutines
@@ -582,6 +583,64 @@ if old != nil {
 			f.Count += x.g.Count
 		}
 		return []*Finding{f}
+	},
+}
+
+var ruleWatchConnOnly = &Rule{
+	ID:       "reconnect-watches-conn-only",
+	Title:    "Idle connection, no consumer, and the application waiting on a channel: a channel closed by the broker may have gone unnoticed",
+	Severity: Info,
+	Versions: "all versions of both libraries",
+	Shows: "A connection whose reader and heartbeater run, no consumer goroutine ((*consumers).buffer) anywhere, no " +
+		"goroutine inside a library call, and application goroutines parked in their own code on a channel " +
+		"receive or select (typically a reconnect loop waiting on Connection.NotifyClose).",
+	Why: "The broker closes a channel, not the connection, on a channel-level error: 406 PRECONDITION_FAILED when a " +
+		"delivery is acked twice (handlers acking with multiple=true from concurrent goroutines), 404 when a queue " +
+		"is gone. The deliveries channel closes, the consumer goroutine returns, and a program that watches only " +
+		"the connection's NotifyClose waits for ever while the connection stays healthy: it has silently stopped " +
+		"consuming.",
+	Fix: "Watch Channel.NotifyClose as well as Connection.NotifyClose and reopen the channel (and its consumers) " +
+		"when it closes; ack with multiple=false from concurrent handlers.",
+	Example: `for {
+	select {
+	case err := <-conn.NotifyClose(make(chan *amqp.Error, 1)):
+		log.Printf("connection closed: %v", err)
+	case err := <-ch.NotifyClose(make(chan *amqp.Error, 1)):
+		log.Printf("channel closed: %v", err) // e.g. 406 after a double ack
+	}
+	reopen()
+}
+// in each handler goroutine: d.Ack(false)`,
+	Limits: "A dump cannot show which channel a goroutine waits on, nor that a channel was closed: a healthy " +
+		"publisher that is idle and watches NotifyClose looks the same. Hence the severity info. httpdebug.Track " +
+		"records channel closes with their reply code and proves it.",
+	References: []string{"background.md incident 1 (first failure)", "https://www.rabbitmq.com/docs/confirms#consumer-acks-double-acking"},
+	match: func(s *snapshot, r *Rule) []*Finding {
+		if s.readers == 0 || len(s.a.waiters) == 0 {
+			return nil
+		}
+		for _, x := range s.gs {
+			if x.role == RoleConsumer || x.role == RoleCaller || x.role == RoleConfirm {
+				return nil // something consumes or uses the connection
+			}
+		}
+		readers := s.unclaimed(func(x *gor) bool { return x.role == RoleReader })
+		if len(readers) == 0 {
+			return nil
+		}
+		var names []string
+		for _, g := range s.a.waiters {
+			names = append(names, topFrame(g).Func)
+			if len(names) == 3 {
+				break
+			}
+		}
+		fs := s.perGoroutine(r, readers[:1], func(x *gor) string {
+			return fmt.Sprintf("Connection %s is open but idle: nothing consumes from it and no goroutine is using it, while %s wait(s) on a channel. "+
+				"If this program is meant to consume, its channel was probably closed by the broker and nothing noticed.",
+				orUnknown(x.conn), strings.Join(names, ", "))
+		})
+		return fs
 	},
 }
 

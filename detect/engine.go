@@ -140,6 +140,9 @@ type Analyzer struct {
 	// isAMQP remembers per stack whether it runs AMQP code, so only the
 	// first goroutine of each stack is searched for library frames.
 	isAMQP map[*stackparse.Group]bool
+	// waiters are application goroutines parked in their own code on a
+	// channel receive or select (at most maxWaiters).
+	waiters []*stackparse.Goroutine
 }
 
 // New returns an Analyzer.
@@ -164,6 +167,7 @@ func (a *Analyzer) Add(g *stackparse.Goroutine) {
 	}
 	amqp, seen := a.isAMQP[grp]
 	if seen && !amqp {
+		a.noteWaiter(g)
 		return
 	}
 	x := classify(g)
@@ -172,6 +176,36 @@ func (a *Analyzer) Add(g *stackparse.Goroutine) {
 	}
 	if x != nil {
 		a.amqp = append(a.amqp, x)
+	} else {
+		a.noteWaiter(g)
+	}
+}
+
+// maxWaiters bounds how many application goroutines parked on a channel
+// are kept for the rules that need them.
+const maxWaiters = 32
+
+// noteWaiter keeps application goroutines parked on a channel receive: in
+// their own code, below only runtime frames. In debug=1 the wait reason of
+// such a goroutine is not shown, so any goroutine parked in its own code
+// counts.
+func (a *Analyzer) noteWaiter(g *stackparse.Goroutine) {
+	if len(a.waiters) >= maxWaiters {
+		return
+	}
+	switch g.State {
+	case "chan receive", "select", stackparse.StateUnknown:
+	default:
+		return
+	}
+	for _, f := range g.Frames {
+		if strings.HasPrefix(f.Func, "runtime.") {
+			continue
+		}
+		if isAppFunc(f.Func) {
+			a.waiters = append(a.waiters, g)
+		}
+		return
 	}
 }
 

@@ -57,8 +57,7 @@ var alsoExpected = map[string][]string{
 // pending are scenarios whose rule is not proven yet, with the reason. Each
 // is an open item of the detect issue, not a pass.
 var pending = map[string]string{
-	"reconnect-watches-conn-only": "rule 13 (an application waiting on a notification that cannot come) is not in the catalog yet",
-	"consumer-unread":             "the fixtures were captured under a minute after the consumer stalled, so they show no wait minutes; regenerate with HOLD",
+	"consumer-unread": "the fixtures were captured under a minute after the consumer stalled, so they show no wait minutes; regenerate with HOLD",
 }
 
 // needsTraceback are the rules that read wait times or argument words.
