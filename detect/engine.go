@@ -479,29 +479,61 @@ func versionNote(s *snapshot, f *Finding) string {
 // of that connection that wait on it (its locks, its replies), so they are
 // reported under their cause rather than as findings of their own.
 func (s *snapshot) attachCollateral(findings []*Finding) {
+	var critical []*Finding
 	for _, f := range findings {
-		if f.Severity < Critical {
-			continue
-		}
-		var candidates []*gor
-		switch {
-		case f.Connection != "":
-			candidates = s.byConn[f.Connection]
-		case s.readers <= 1:
-			// One connection (or none visible): every waiting caller of the
-			// library is on it.
-			candidates = s.gs
-		}
-		for _, x := range candidates {
-			if x.claimed || x.lib != f.Library || x.role != RoleCaller && x.role != RoleConsumer ||
-				!x.g.Waiting() && x.state != stackparse.StateUnknown {
-				continue
-			}
-			x.claimed = true
-			f.Collateral = append(f.Collateral, ref(x))
-			f.Count += x.g.Count
+		if f.Severity >= Critical {
+			critical = append(critical, f)
 		}
 	}
+	attach := func(f *Finding, x *gor) {
+		x.claimed = true
+		f.Collateral = append(f.Collateral, ref(x))
+		f.Count += x.g.Count
+	}
+	// First the goroutines whose connection the dump shows.
+	for _, f := range critical {
+		if f.Connection == "" {
+			continue
+		}
+		for _, x := range s.byConn[f.Connection] {
+			if !x.claimed && blockedCaller(x, f.Library) {
+				attach(f, x)
+			}
+		}
+	}
+	// Then those whose connection the dump does not show (uncertain
+	// receiver words, or a *Channel of unknown connection): only when the
+	// dump holds a single connection is it certainly theirs. With several,
+	// the dump cannot tell, and they stay in the summary.
+	if s.readers > 1 {
+		return
+	}
+	for _, f := range critical {
+		for _, x := range s.gs {
+			if !x.claimed && x.conn == "" && blockedCaller(x, f.Library) && lockOrReply(x) {
+				attach(f, x)
+			}
+		}
+	}
+}
+
+// blockedCaller reports an application goroutine (or consumer) of lib
+// parked inside the library.
+func blockedCaller(x *gor, lib string) bool {
+	return x.lib == lib && (x.role == RoleCaller || x.role == RoleConsumer) &&
+		(x.g.Waiting() || x.state == stackparse.StateUnknown)
+}
+
+// lockOrReply reports a goroutine waiting for a lock of the library's
+// objects or for an RPC reply: what a stuck reader makes others wait for.
+func lockOrReply(x *gor) bool {
+	switch x.state {
+	case "sync.Mutex.Lock", "sync.RWMutex.Lock", "sync.RWMutex.RLock", "semacquire", stackparse.StateUnknown:
+		return true
+	case "select", "chan receive":
+		return x.innerIs("(*Channel).call", "(*Connection).call")
+	}
+	return false
 }
 
 // unknownInput lists what the input format cannot tell at all.

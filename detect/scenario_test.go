@@ -2,6 +2,7 @@ package detect_test
 
 import (
 	"encoding/json"
+	"flag"
 	"os"
 	"path/filepath"
 	"sort"
@@ -16,6 +17,94 @@ type meta struct {
 	Scenario   string   `json:"scenario"`
 	Rules      []string `json:"rules"`
 	Reproduced bool     `json:"reproduced"`
+	// Expected are the goroutines the scenario set up; Observed those it
+	// found in the dump, by ID, pointing into Expected.
+	Expected []struct {
+		Function string `json:"function"`
+		Stuck    bool   `json:"stuck"`
+	} `json:"expected"`
+	Observed []struct {
+		Expect    int   `json:"expect"`
+		Goroutine int64 `json:"goroutine"`
+	} `json:"observed"`
+}
+
+// checkGoroutines asserts that every root goroutine the scenario left stuck
+// in the library (the one holding things up, not the callers queued behind
+// it, which the scenario's own bookkeeping matches only by function name)
+// is in a finding.
+func checkGoroutines(t *testing.T, md meta, rep *detect.Report) {
+	t.Helper()
+	stuck := map[int64]string{}
+	for _, o := range md.Observed {
+		if o.Expect >= len(md.Expected) {
+			continue
+		}
+		e := md.Expected[o.Expect]
+		lib := strings.Contains(e.Function, "amqp091-go.") || strings.Contains(e.Function, "streadway/amqp.")
+		caller := strings.HasSuffix(e.Function, ".Publish") || strings.HasSuffix(e.Function, ".call") ||
+			strings.HasSuffix(e.Function, ".allocateChannel") || strings.HasSuffix(e.Function, ".sendOpen")
+		if e.Stuck && lib && !caller {
+			stuck[o.Goroutine] = e.Function
+		}
+	}
+	reported := map[int64]bool{}
+	for _, f := range rep.Findings {
+		for _, g := range append(append([]detect.GoroutineRef{}, f.Goroutines...), f.Collateral...) {
+			reported[g.ID] = true
+		}
+	}
+	for id, fn := range stuck {
+		if !reported[id] {
+			t.Errorf("stuck goroutine %d (%s) is in no finding", id, fn)
+		}
+	}
+}
+
+// golden is the part of a report the golden files pin down: which rule
+// reports which goroutines.
+type golden struct {
+	Rule       string  `json:"rule"`
+	Severity   string  `json:"severity"`
+	Connection string  `json:"connection,omitempty"`
+	Goroutines []int64 `json:"goroutines"`
+	Collateral []int64 `json:"collateral,omitempty"`
+	Count      int     `json:"count"`
+}
+
+var update = flag.Bool("update", false, "rewrite the golden files of TestScenarioDumps")
+
+// checkGolden compares the findings with testdata/golden/<name>.json,
+// reviewed when written with -update.
+func checkGolden(t *testing.T, name string, rep *detect.Report) {
+	t.Helper()
+	var got []golden
+	for _, f := range rep.Findings {
+		g := golden{Rule: f.Rule, Severity: f.Severity.String(), Connection: f.Connection, Count: f.Count, Goroutines: []int64{}}
+		for _, r := range f.Goroutines {
+			g.Goroutines = append(g.Goroutines, r.ID)
+		}
+		for _, r := range f.Collateral {
+			g.Collateral = append(g.Collateral, r.ID)
+		}
+		got = append(got, g)
+	}
+	b, _ := json.MarshalIndent(got, "", "  ")
+	path := filepath.Join("testdata/golden", name+".json")
+	if *update {
+		os.MkdirAll(filepath.Dir(path), 0o755)
+		if err := os.WriteFile(path, append(b, '\n'), 0o644); err != nil {
+			t.Fatal(err)
+		}
+		return
+	}
+	want, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatalf("%v (run go test ./detect -run TestScenarioDumps -update, and review)", err)
+	}
+	if string(want) != string(b)+"\n" {
+		t.Errorf("findings differ from %s:\n%s", path, b)
+	}
 }
 
 func analyzeFile(t *testing.T, path string) *detect.Report {
@@ -111,9 +200,12 @@ func TestScenarioDumps(t *testing.T) {
 				min = detect.Warning
 			}
 			got := ruleIDs(analyzeFile(t, firstExisting(t, dir, "debug2.txt", "debug2.txt.gz")), min)
+			rep := analyzeFile(t, firstExisting(t, dir, "debug2.txt", "debug2.txt.gz"))
 			if strings.Join(got, ",") != strings.Join(want, ",") {
 				t.Errorf("debug2 rules %v, want %v", got, want)
 			}
+			checkGoroutines(t, md, rep)
+			checkGolden(t, name+"/debug2", rep)
 			// Aggregated formats lack wait times and argument words: the rules
 			// that need them cannot fire there, all others must.
 			var wantAgg []string
@@ -123,7 +215,9 @@ func TestScenarioDumps(t *testing.T) {
 				}
 			}
 			for _, file := range []string{"debug1.txt", "profile.pb.gz"} {
-				got := ruleIDs(analyzeFile(t, filepath.Join(dir, file)), min)
+				rep := analyzeFile(t, filepath.Join(dir, file))
+				checkGolden(t, name+"/"+strings.TrimSuffix(strings.TrimSuffix(file, ".gz"), filepath.Ext(strings.TrimSuffix(file, ".gz"))), rep)
+				got := ruleIDs(rep, min)
 				if strings.Join(got, ",") != strings.Join(wantAgg, ",") {
 					t.Errorf("%s rules %v, want %v", file, got, wantAgg)
 				}
