@@ -456,7 +456,8 @@ func (s *snapshot) finish(f *Finding, r *Rule) {
 }
 
 // versionNote says what the frames tell of the version when the file paths
-// do not (vendored or -trimpath builds without module versions).
+// do not (vendored or -trimpath builds without module versions), from
+// functions that exist only in some versions.
 func versionNote(s *snapshot, f *Finding) string {
 	if f.Library == LibStreadway {
 		return "version not in the file paths; all streadway/amqp versions behave alike here"
@@ -466,11 +467,17 @@ func versionNote(s *snapshot, f *Finding) string {
 			continue
 		}
 		for _, lf := range x.lf {
-			switch lf.method {
-			case "(*lifeCycle).deliverToListener", "(*Connection).reconnect", "(*Connection).recover":
-				return "version not in the file paths; frames that exist only in v1.16+ are present"
+			switch {
+			case strings.HasPrefix(lf.method, "(*lifeCycle)."):
+				return "version not in the file paths; (*lifeCycle) frames exist only in v1.16.0 and later"
+			case lf.method == "notifyAll":
+				return "version not in the file paths; notifyAll (bounded sends) exists only in v1.13.0 and later"
 			}
 		}
+	}
+	switch f.Rule {
+	case "conn-notifyclose-unread", "chan-notifyclose-unread", "return-unread", "cancel-unread", "flow-unread", "blocked-unread":
+		return "version not in the file paths; a plain blocking send here means v1.11.x or earlier"
 	}
 	return "version unknown: the file paths carry no module version"
 }
