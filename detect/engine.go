@@ -158,7 +158,8 @@ func New(opts ...Option) *Analyzer {
 // SetFormat records the input format, which decides what is unknown.
 func (a *Analyzer) SetFormat(f stackparse.Format) { a.format = f }
 
-// Add feeds one goroutine.
+// Add feeds one goroutine. The Analyzer copies what it keeps, so g may be
+// reused by its Reader afterwards.
 func (a *Analyzer) Add(g *stackparse.Goroutine) {
 	a.total += g.Count
 	grp := a.grouper.Add(g)
@@ -203,7 +204,7 @@ func (a *Analyzer) noteWaiter(g *stackparse.Goroutine) {
 			continue
 		}
 		if isAppFunc(f.Func) {
-			a.waiters = append(a.waiters, g)
+			a.waiters = append(a.waiters, g.Clone())
 		}
 		return
 	}

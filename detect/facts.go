@@ -133,6 +133,7 @@ func classify(g *stackparse.Goroutine) *gor {
 			x.version = v
 		}
 	}
+	x.g = g.Clone() // the Reader reuses g
 	x.role = roleOf(x)
 	return x
 }

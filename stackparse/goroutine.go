@@ -1,6 +1,7 @@
 package stackparse
 
 import (
+	"slices"
 	"strings"
 )
 
@@ -309,6 +310,22 @@ func (g *Goroutine) Waiting() bool {
 		return false
 	}
 	return true
+}
+
+// Clone returns a deep copy of g that a Reader will not reuse.
+func (g *Goroutine) Clone() *Goroutine {
+	c := *g
+	c.Frames = slices.Clone(g.Frames)
+	c.Labels = slices.Clone(g.Labels)
+	c.Flags = slices.Clone(g.Flags)
+	if g.Ancestors != nil {
+		c.Ancestors = make([]Ancestor, len(g.Ancestors))
+		for i, a := range g.Ancestors {
+			a.Frames = slices.Clone(a.Frames)
+			c.Ancestors[i] = a
+		}
+	}
+	return &c
 }
 
 // Label returns the value of the pprof label key and whether it is set.

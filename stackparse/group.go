@@ -9,7 +9,7 @@ import (
 // (function, file and line of every frame, and the creator), whatever their
 // argument words, IDs and wait times.
 type Group struct {
-	// Sample is the first goroutine of the group, as read.
+	// Sample is (a copy of) the first goroutine of the group.
 	Sample *Goroutine
 	// Count is how many goroutines the group holds (the sum of Count).
 	Count int
@@ -43,7 +43,7 @@ func (gr *Grouper) Add(g *Goroutine) *Group {
 		}
 	}
 	if grp == nil {
-		grp = &Group{Sample: g, MinWait: g.WaitMinutes, MaxWait: g.WaitMinutes}
+		grp = &Group{Sample: g.Clone(), MinWait: g.WaitMinutes, MaxWait: g.WaitMinutes}
 		gr.byHash[h] = append(gr.byHash[h], grp)
 		gr.order = append(gr.order, grp)
 	}

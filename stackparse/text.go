@@ -2,6 +2,7 @@ package stackparse
 
 import (
 	"bytes"
+	"slices"
 	"strconv"
 )
 
@@ -19,10 +20,12 @@ type textParser struct {
 	prefix  func([]byte) int // strips a log collector's per-line prefix
 	scratch []byte
 
+	// bufs are the two Goroutines the parser fills in turn: one is being
+	// read while the other, returned by the last Next, stays valid.
+	bufs [2]Goroutine
 	// The goroutine being read, or nil between goroutines.
 	g        *Goroutine
 	debug1   bool
-	frames   []Frame
 	argSpans [][2]int32 // per frame: Args as a span of arena, or {-1,-1}
 	arena    []byte
 	anc      *Ancestor // the ancestry block being read, if any
@@ -78,13 +81,13 @@ func (p *textParser) next(r *Reader) *Goroutine {
 			if p.g == nil {
 				return nil
 			}
-			if r.lastNoEOL || p.expect != expectFunc || (len(p.frames) == 0 && !p.g.StackUnavailable) {
+			if r.lastNoEOL || p.expect != expectFunc || (len(p.g.Frames) == 0 && !p.g.StackUnavailable) {
 				p.g.Truncated = true
 				r.warn(r.lineNo, "input ends inside goroutine %d (truncated dump)", p.g.ID)
 			}
 			return p.finish()
 		}
-		line = p.clean(line)
+		line = p.clean(r, line)
 		if len(line) == 0 && r.lastNoEOL && p.g != nil {
 			// Cut right after the indentation of a line.
 			p.g.Truncated = true
@@ -98,8 +101,8 @@ func (p *textParser) next(r *Reader) *Goroutine {
 }
 
 // clean removes ANSI escape sequences and a log collector's line prefix.
-func (p *textParser) clean(line []byte) []byte {
-	if bytes.IndexByte(line, 0x1b) >= 0 {
+func (p *textParser) clean(r *Reader, line []byte) []byte {
+	if r.sawESC && bytes.IndexByte(line, 0x1b) >= 0 {
 		p.scratch = stripANSI(p.scratch[:0], line)
 		line = p.scratch
 	}
@@ -158,7 +161,7 @@ func (p *textParser) feed(r *Reader, line []byte) *Goroutine {
 			return g
 		}
 	}
-	if i := bytes.Index(line, bProfileHdr); i > 0 && bytes.IndexByte(line[:i], ' ') < 0 {
+	if i := profileHeader(p, line); i > 0 {
 		// "goroutine profile: total 12", "goroutineleak profile: total 0":
 		// a debug=1 profile starts.
 		done := p.finish()
@@ -204,6 +207,20 @@ func (p *textParser) feed(r *Reader, line []byte) *Goroutine {
 	return nil
 }
 
+// profileHeader returns where " profile: total " starts in a debug=1
+// profile's first line ("goroutine profile: total 12"), or -1. Such a line
+// only comes between records.
+func profileHeader(p *textParser, line []byte) int {
+	if p.g != nil || line[0] < 'a' || line[0] > 'z' {
+		return -1
+	}
+	i := bytes.Index(line, bProfileHdr)
+	if i <= 0 || bytes.IndexByte(line[:i], ' ') >= 0 {
+		return -1
+	}
+	return i
+}
+
 // unknown notes a line that is not part of a goroutine. Text after a
 // goroutine's last frame (a log line, "exit status 2") ends nothing by
 // itself; if frames follow, the text was inside the goroutine and is
@@ -224,10 +241,11 @@ func (p *textParser) recognised(r *Reader) {
 
 // header starts a goroutine at "goroutine N …" or a debug=1 profile.
 func (p *textParser) header(r *Reader, line []byte) (*Goroutine, bool) {
-	g, ok := parseHeader(line)
+	g := p.spare()
+	ok := parseHeader(line, g)
 	if !ok && r.lastNoEOL {
 		// The input ends inside this header line.
-		g, ok = cutHeader(line)
+		ok = cutHeader(line, g)
 	}
 	if !ok {
 		return nil, false
@@ -241,10 +259,19 @@ func (p *textParser) header(r *Reader, line []byte) (*Goroutine, bool) {
 	return done, true
 }
 
+// spare returns the buffer not being read, reset for a new goroutine.
+func (p *textParser) spare() *Goroutine {
+	g := &p.bufs[0]
+	if p.g == g {
+		g = &p.bufs[1]
+	}
+	*g = Goroutine{Frames: g.Frames[:0], Labels: g.Labels[:0], Flags: g.Flags[:0]}
+	return g
+}
+
 func (p *textParser) begin(g *Goroutine, debug1 bool) {
 	p.g = g
 	p.debug1 = debug1
-	p.frames = p.frames[:0]
 	p.argSpans = p.argSpans[:0]
 	p.arena = p.arena[:0]
 	p.anc = nil
@@ -257,7 +284,9 @@ func (p *textParser) begin(g *Goroutine, debug1 bool) {
 func (p *textParser) outside(r *Reader, line []byte) {
 	if c := line[0]; c >= '0' && c <= '9' {
 		if n, ok := parseDebug1Header(line); ok {
-			p.begin(&Goroutine{Count: n, State: StateUnknown, Line: r.lineNo}, true)
+			g := p.spare()
+			g.Count, g.State, g.Line = n, StateUnknown, r.lineNo
+			p.begin(g, true)
 			if r.format == FormatAuto {
 				r.format = FormatDebug1
 			}
@@ -272,8 +301,8 @@ func (p *textParser) outside(r *Reader, line []byte) {
 		p.strayFrame(r, line)
 		return
 	}
-	g, ok := parseHeader(line[i:])
-	if !ok {
+	g := p.spare()
+	if !parseHeader(line[i:], g) {
 		return
 	}
 	p.prefix = prefixMatcher(append([]byte(nil), line[:i]...))
@@ -308,13 +337,8 @@ func (p *textParser) finish() *Goroutine {
 	if p.expect == expectCreatorFile {
 		p.expect = expectFunc
 	}
-	if len(p.frames) > 0 {
-		var args string
-		if len(p.arena) > 0 {
-			args = string(p.arena)
-		}
-		g.Frames = make([]Frame, len(p.frames))
-		copy(g.Frames, p.frames)
+	if len(p.arena) > 0 {
+		args := string(p.arena)
 		for i, sp := range p.argSpans {
 			if sp[0] >= 0 {
 				g.Frames[i].Args = args[sp[0]:sp[1]]
@@ -355,7 +379,7 @@ func (p *textParser) funcLine(r *Reader, line []byte) bool {
 		}
 		p.anc.Frames = append(p.anc.Frames, f)
 	} else {
-		p.frames = append(p.frames, f)
+		p.g.Frames = append(p.g.Frames, f)
 		p.argSpans = append(p.argSpans, span)
 	}
 	p.expect = expectFile
@@ -391,7 +415,7 @@ func (p *textParser) fileLine(r *Reader, line []byte) bool {
 		if p.anc != nil {
 			f = &p.anc.Frames[len(p.anc.Frames)-1]
 		} else {
-			f = &p.frames[len(p.frames)-1]
+			f = &p.g.Frames[len(p.g.Frames)-1]
 		}
 		f.File, f.Line = p.str(file), ln
 	case expectCreatorFile:
@@ -526,7 +550,7 @@ func (p *textParser) debug1Line(r *Reader, line []byte) {
 			f.File, f.Line = p.str(file), ln
 		}
 	}
-	p.frames = append(p.frames, f)
+	p.g.Frames = append(p.g.Frames, f)
 	p.argSpans = append(p.argSpans, [2]int32{-1, -1})
 }
 
@@ -543,18 +567,42 @@ func parseDebug1Header(line []byte) (int, bool) {
 	return n, true
 }
 
+// flagNames are the parenthesised header flags, as shared strings.
+var flagNames = map[string]string{"scan": "scan", "leaked": "leaked", "durable": "durable"}
+
+// states holds the wait reasons the runtime prints, so reading one does not
+// allocate; others are allocated.
+var states = func() map[string]string {
+	m := map[string]string{}
+	for _, s := range []string{"running", "runnable", "syscall", "chan send", "chan receive", "select", "IO wait",
+		"sleep", "semacquire", "sync.Mutex.Lock", "sync.RWMutex.RLock", "sync.RWMutex.Lock", "sync.WaitGroup.Wait",
+		"sync.Cond.Wait", "select (no cases)", "chan receive (nil chan)", "chan send (nil chan)", "GC worker (idle)",
+		"force gc (idle)", "GC sweep wait", "GC scavenge wait", "finalizer wait", "idle", "dead", "copystack", "preempted"} {
+		m[s] = s
+	}
+	return m
+}()
+
+func internState(b []byte) string {
+	if s, ok := states[string(b)]; ok {
+		return s
+	}
+	return string(b)
+}
+
 // cutHeader reads what is left of a header cut short by the end of input.
-func cutHeader(line []byte) (*Goroutine, bool) {
+func cutHeader(line []byte, g *Goroutine) bool {
 	rest := line[len(bGoroutine):]
 	i := 0
 	for i < len(rest) && i < 19 && rest[i] >= '0' && rest[i] <= '9' {
 		i++
 	}
 	if i == 0 {
-		return nil, false
+		return false
 	}
 	id, _ := atoi(rest[:i])
-	return &Goroutine{ID: int64(id), Count: 1, State: StateUnknown}, true
+	g.ID, g.Count, g.State = int64(id), 1, StateUnknown
+	return true
 }
 
 // parseHeader reads a goroutine header. Forms (Go 1.20–1.27):
@@ -564,31 +612,31 @@ func cutHeader(line []byte) (*Goroutine, bool) {
 //	goroutine 7 [select (scan), synctest bubble 5]:
 //	goroutine 7 [chan receive labels:{"k": "v"}]:      (Go 1.26, GODEBUG=tracebacklabels=1)
 //	goroutine 7 [chan receive] {k: v, "a b": "c]"}:    (Go 1.27)
-func parseHeader(line []byte) (*Goroutine, bool) {
+func parseHeader(line []byte, g *Goroutine) bool {
 	rest := line[len(bGoroutine):]
 	i := 0
 	for i < len(rest) && rest[i] >= '0' && rest[i] <= '9' {
 		i++
 	}
 	if i == 0 || i >= len(rest) || rest[i] != ' ' {
-		return nil, false
+		return false
 	}
 	if i > 18 {
-		return nil, false
+		return false
 	}
 	id, _ := atoi(rest[:i])
-	g := &Goroutine{ID: int64(id), Count: 1}
+	g.ID, g.Count = int64(id), 1
 	rest = rest[i+1:]
 	// gp=… m=… mp=… words.
 	for len(rest) > 0 && rest[0] != '[' {
 		sp := bytes.IndexByte(rest, ' ')
 		if sp < 0 {
-			return nil, false
+			return false
 		}
 		word := rest[:sp]
 		eq := bytes.IndexByte(word, '=')
 		if eq < 0 {
-			return nil, false
+			return false
 		}
 		v := string(word[eq+1:])
 		switch string(word[:eq]) {
@@ -602,7 +650,7 @@ func parseHeader(line []byte) (*Goroutine, bool) {
 		rest = rest[sp+1:]
 	}
 	if len(rest) == 0 {
-		return nil, false
+		return false
 	}
 	rest = rest[1:] // '['
 	// The state runs to the first ',' or ']' or " labels:{".
@@ -614,7 +662,7 @@ func parseHeader(line []byte) (*Goroutine, bool) {
 		end++
 	}
 	if end == len(rest) {
-		return nil, false
+		return false
 	}
 	state := rest[:end]
 	for {
@@ -623,7 +671,7 @@ func parseHeader(line []byte) (*Goroutine, bool) {
 			if o := bytes.LastIndex(state, []byte(" (")); o > 0 {
 				flag := string(state[o+2 : len(state)-1])
 				if flag == "scan" || flag == "leaked" || flag == "durable" {
-					g.Flags = append([]string{flag}, g.Flags...)
+					g.Flags = append(g.Flags, flagNames[flag])
 					state = state[:o]
 					continue
 				}
@@ -631,7 +679,8 @@ func parseHeader(line []byte) (*Goroutine, bool) {
 		}
 		break
 	}
-	g.State = string(state)
+	slices.Reverse(g.Flags) // read from the end
+	g.State = internState(state)
 	rest = rest[end:]
 	for len(rest) > 0 && rest[0] == ',' {
 		rest = bytes.TrimPrefix(rest[1:], []byte(" "))
@@ -662,27 +711,27 @@ func parseHeader(line []byte) (*Goroutine, bool) {
 	if bytes.HasPrefix(rest, []byte(" labels:")) {
 		lab, n := scanBraces(rest[len(" labels:"):])
 		if n < 0 {
-			return nil, false
+			return false
 		}
 		g.Labels = parseLabels(lab, g.Labels)
 		rest = rest[len(" labels:")+n:]
 	}
 	if len(rest) == 0 || rest[0] != ']' {
-		return nil, false
+		return false
 	}
 	rest = rest[1:]
 	if bytes.HasPrefix(rest, []byte(" {")) {
 		lab, n := scanBraces(rest[1:])
 		if n < 0 {
-			return nil, false
+			return false
 		}
 		g.Labels = parseLabels(lab, g.Labels)
 		rest = rest[1+n:]
 	}
 	if len(rest) != 1 || rest[0] != ':' {
-		return nil, false
+		return false
 	}
-	return g, true
+	return true
 }
 
 // scanBraces returns the "{…}" at the start of b, honouring quoted strings,
