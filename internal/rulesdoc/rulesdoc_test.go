@@ -49,3 +49,17 @@ func TestCatalogComplete(t *testing.T) {
 		}
 	}
 }
+
+// TestReadmeRules checks the README's rules table lists the catalog.
+func TestReadmeRules(t *testing.T) {
+	readme, err := os.ReadFile("../../README.md")
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, r := range detect.Rules() {
+		row := "| [" + r.ID + "](docs/rules.md#" + r.ID + ") | " + r.Severity.String() + " | " + r.Title + " |"
+		if !strings.Contains(string(readme), row) {
+			t.Errorf("README lacks the row %s", row)
+		}
+	}
+}
