@@ -90,6 +90,9 @@ type Summary struct {
 	Groups []Group `json:"groups"`
 	// GroupCount is how many distinct stacks there are in all.
 	GroupCount int `json:"group_count"`
+	// Sites are all the goroutines by where they wait (see Site), largest
+	// first, for Compare. They are not part of the JSON form.
+	Sites []Site `json:"-"`
 }
 
 // StateCount is how many goroutines are in one state.
@@ -272,6 +275,7 @@ func (a *Analyzer) summary() Summary {
 		return sm.ByState[i].State < sm.ByState[j].State
 	})
 	sm.GroupCount = len(groups)
+	sm.Sites = sites(groups)
 	for i, g := range groups {
 		if i == a.maxGroups {
 			break
@@ -339,9 +343,22 @@ func newSnapshot(a *Analyzer) *snapshot {
 			s.chanConn[x.ch] = x.conn
 		}
 	}
+	// With a single connection in the dump, every goroutine of its library
+	// is on it, whatever its frames show.
+	only := ""
+	if s.readers == 1 {
+		for _, x := range s.gs {
+			if x.role == RoleReader {
+				only = x.conn
+			}
+		}
+	}
 	for _, x := range s.gs {
 		if x.conn == "" && x.ch != "" {
 			x.conn = s.chanConn[x.ch]
+		}
+		if x.conn == "" {
+			x.conn = only
 		}
 		if x.conn != "" {
 			s.byConn[x.conn] = append(s.byConn[x.conn], x)

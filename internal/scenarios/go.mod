@@ -1,0 +1,15 @@
+// Scenario programs that reproduce amqpleaks' blocking patterns against a real
+// RabbitMQ broker and write the goroutine dumps used as detector fixtures.
+// This file pins the latest amqp091-go and streadway/amqp v1.1.0 (selected with
+// -tags streadway); go.v1.10.0.mod pins amqp091-go v1.10.0. See regen.sh.
+module github.com/amqpleaks/amqpleaks/internal/scenarios
+
+go 1.22
+
+require (
+	github.com/amqpleaks/amqpleaks v0.0.0
+	github.com/rabbitmq/amqp091-go v1.16.0
+	github.com/streadway/amqp v1.1.0
+)
+
+replace github.com/amqpleaks/amqpleaks => ../..
