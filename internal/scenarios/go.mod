@@ -12,4 +12,6 @@ require (
 	github.com/streadway/amqp v1.1.0
 )
 
+require github.com/google/pprof v0.0.0-20241029153458-d1b30febd7db // indirect
+
 replace github.com/amqpleaks/amqpleaks => ../..
