@@ -3,6 +3,7 @@ package stackparse
 import (
 	"sort"
 	"strconv"
+	"unsafe"
 )
 
 // Group is a set of goroutines with the same state and the same stack
@@ -77,8 +78,7 @@ func stackHash(g *Goroutine) uint64 {
 	sample(g.State)
 	for i := range g.Frames {
 		f := &g.Frames[i]
-		sample(f.Func)
-		mix(uint64(len(f.File))<<32 | uint64(f.Line))
+		mix(uint64(len(f.Func))<<48 ^ uint64(len(f.File))<<32 ^ uint64(f.Line))
 	}
 	sample(g.CreatedBy.Func)
 	mix(uint64(g.CreatedBy.Line))
@@ -98,7 +98,18 @@ func sameStack(a, b *Goroutine) bool {
 	return true
 }
 
-func sameFrame(a, b *Frame) bool { return a.Line == b.Line && a.Func == b.Func && a.File == b.File }
+func sameFrame(a, b *Frame) bool {
+	return a.Line == b.Line && sameString(a.Func, b.Func) && sameString(a.File, b.File)
+}
+
+// sameString is a == b, answered without a call when both share their
+// bytes, as the Reader's interned function and file names do.
+func sameString(a, b string) bool {
+	if len(a) != len(b) {
+		return false
+	}
+	return len(a) == 0 || unsafe.StringData(a) == unsafe.StringData(b) || a == b
+}
 
 // Groups returns the groups, largest first (ties in input order).
 func (gr *Grouper) Groups() []*Group {
