@@ -27,26 +27,37 @@ type Grouper struct {
 	KeepIDs int
 
 	byHash map[uint64][]*Group
-	order  []*Group
+	// byID finds the group of a stack a Reader fingerprinted before, with
+	// no comparison: only groups created from a goroutine with that
+	// fingerprint are entered, and their Sample keeps its strings alive.
+	byID  map[uint64]*Group
+	order []*Group
 }
 
 // Add puts g in its group and returns the group.
 func (gr *Grouper) Add(g *Goroutine) *Group {
 	if gr.byHash == nil {
 		gr.byHash = make(map[uint64][]*Group)
+		gr.byID = make(map[uint64]*Group)
 	}
-	h := stackHash(g)
-	var grp *Group
-	for _, c := range gr.byHash[h] {
-		if sameStack(c.Sample, g) {
-			grp = c
-			break
+	grp := gr.byID[g.stackID]
+	if grp == nil || g.stackID == 0 {
+		grp = nil
+		h := stackHash(g)
+		for _, c := range gr.byHash[h] {
+			if sameStack(c.Sample, g) {
+				grp = c
+				break
+			}
 		}
-	}
-	if grp == nil {
-		grp = &Group{Sample: g.Clone(), MinWait: g.WaitMinutes, MaxWait: g.WaitMinutes}
-		gr.byHash[h] = append(gr.byHash[h], grp)
-		gr.order = append(gr.order, grp)
+		if grp == nil {
+			grp = &Group{Sample: g.Clone(), MinWait: g.WaitMinutes, MaxWait: g.WaitMinutes}
+			gr.byHash[h] = append(gr.byHash[h], grp)
+			gr.order = append(gr.order, grp)
+			if g.stackID != 0 {
+				gr.byID[g.stackID] = grp
+			}
+		}
 	}
 	grp.Count += g.Count
 	if g.ID != 0 && (gr.KeepIDs == 0 || len(grp.IDs) < gr.KeepIDs) {

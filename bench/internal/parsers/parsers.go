@@ -54,6 +54,11 @@ var all = []Parser{
 		Parse: parseStackparse, // stackparse.go, or a stub under -tags nostackparse
 	},
 	{
+		Name:  "detect",
+		Label: "stackparse + detect (whole pipeline)",
+		Parse: parseDetect,
+	},
+	{
 		Name:  "gostackparse",
 		Label: "DataDog/gostackparse " + gostackparseVersion,
 		Parse: parseGostackparse,

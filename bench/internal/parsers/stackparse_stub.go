@@ -13,3 +13,7 @@ const StackparseAvailable = false
 func parseStackparse(io.Reader, string) (Result, error) {
 	return Result{}, errors.New("built with -tags nostackparse: stackparse left out")
 }
+
+func parseDetect(io.Reader, string) (Result, error) {
+	return Result{}, errors.New("built with -tags nostackparse: detect left out")
+}
