@@ -143,12 +143,6 @@ var alsoExpected = map[string][]string{
 	"rpc-dead-conn": {"io-wait-no-heartbeat"},
 }
 
-// pending are scenarios whose rule is not proven yet, with the reason. Each
-// is an open item of the detect issue, not a pass.
-var pending = map[string]string{
-	"consumer-unread": "the fixtures were captured under a minute after the consumer stalled, so they show no wait minutes; regenerate with HOLD",
-}
-
 // needsTraceback are the rules that read wait times or argument words.
 var needsTraceback = map[string]bool{
 	"io-wait-no-heartbeat": true, "rpc-dead-conn": true, "consumer-unread": true,
@@ -186,9 +180,6 @@ func TestScenarioDumps(t *testing.T) {
 			}
 			if !md.Reproduced {
 				t.Skip("scenario not reproducible: " + md.Scenario)
-			}
-			if why, ok := pending[md.Scenario]; ok {
-				t.Skip("pending: " + why)
 			}
 			want := append(append([]string{}, md.Rules...), alsoExpected[md.Scenario]...)
 			sort.Strings(want)
