@@ -76,6 +76,16 @@ func main() {
 	if err != nil {
 		fatal(err)
 	}
+	for _, p := range ps {
+		if p.Name == "stackscan" && os.Getenv(parsers.StackscanEnv) == "" {
+			bin, err := buildStackscan()
+			if err != nil {
+				fatal(err)
+			}
+			defer os.RemoveAll(filepath.Dir(bin))
+			os.Setenv(parsers.StackscanEnv, bin)
+		}
+	}
 	if *runs < 1 {
 		*runs = 1
 	}
@@ -116,6 +126,21 @@ func main() {
 	printMarkdown(os.Stdout, rep)
 }
 
+// buildStackscan builds cmd/stackscan of the module this benchmark replaces
+// into a temporary directory.
+func buildStackscan() (string, error) {
+	dir, err := os.MkdirTemp("", "stackbench")
+	if err != nil {
+		return "", err
+	}
+	bin := filepath.Join(dir, "stackscan")
+	out, err := exec.Command("go", "build", "-o", bin, "github.com/amqpleaks/amqpleaks/cmd/stackscan").CombinedOutput()
+	if err != nil {
+		return "", fmt.Errorf("building stackscan: %v: %s", err, out)
+	}
+	return bin, nil
+}
+
 func fatal(err error) {
 	fmt.Fprintln(os.Stderr, "stackbench:", err)
 	os.Exit(1)
@@ -151,6 +176,11 @@ func child(parserName, file string) {
 	var ru syscall.Rusage
 	if err := syscall.Getrusage(syscall.RUSAGE_SELF, &ru); err == nil {
 		m.MaxRSSKiB = int64(ru.Maxrss) // KiB on Linux
+	}
+	// A parser that runs a program (the stackscan binary) is measured by
+	// that program's peak.
+	if err := syscall.Getrusage(syscall.RUSAGE_CHILDREN, &ru); err == nil && int64(ru.Maxrss) > 0 {
+		m.MaxRSSKiB = int64(ru.Maxrss)
 	}
 	json.NewEncoder(os.Stdout).Encode(m)
 }

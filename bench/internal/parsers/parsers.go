@@ -6,9 +6,12 @@ package parsers
 import (
 	"bufio"
 	"bytes"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
+	"os"
+	"os/exec"
 	"strings"
 
 	"github.com/DataDog/gostackparse"
@@ -57,6 +60,11 @@ var all = []Parser{
 		Name:  "detect",
 		Label: "stackparse + detect (whole pipeline)",
 		Parse: parseDetect,
+	},
+	{
+		Name:  "stackscan",
+		Label: "stackscan binary, end to end (-format json)",
+		Parse: parseStackscanBinary,
 	},
 	{
 		Name:  "gostackparse",
@@ -220,4 +228,43 @@ func parseCount(r io.Reader, _ string) (Result, error) {
 			return res, err
 		}
 	}
+}
+
+// StackscanEnv names the environment variable that gives the stackscan
+// binary to run; cmd/stackbench builds it and sets it.
+const StackscanEnv = "STACKBENCH_STACKSCAN"
+
+// parseStackscanBinary runs the stackscan command on the dump, so that the
+// whole scanner (reading, matching, rendering JSON) is measured as a user
+// runs it. Its goroutine count comes from the report.
+func parseStackscanBinary(r io.Reader, name string) (Result, error) {
+	bin := os.Getenv(StackscanEnv)
+	if bin == "" {
+		return Result{}, errors.New(StackscanEnv + " is not set (cmd/stackbench builds stackscan and sets it)")
+	}
+	f, ok := r.(*os.File)
+	if !ok {
+		return Result{}, errors.New("stackscan reads files: give it an *os.File")
+	}
+	cmd := exec.Command(bin, "-format", "json", "-fail-on", "none", f.Name())
+	out, err := cmd.Output()
+	if err != nil {
+		return Result{}, fmt.Errorf("stackscan: %w", err)
+	}
+	var v struct {
+		Report struct {
+			Goroutines int64 `json:"goroutines"`
+			Summary    struct {
+				GroupCount int64 `json:"group_count"`
+			} `json:"summary"`
+		} `json:"report"`
+		Error string `json:"error"`
+	}
+	if err := json.Unmarshal(out, &v); err != nil {
+		return Result{}, fmt.Errorf("stackscan output: %w", err)
+	}
+	if v.Error != "" {
+		return Result{}, errors.New(v.Error)
+	}
+	return Result{Goroutines: v.Report.Goroutines, Records: v.Report.Goroutines, Note: fmt.Sprintf("%d stack groups", v.Report.Summary.GroupCount)}, nil
 }
