@@ -458,7 +458,10 @@ func evidence(x *gor) []Frame {
 
 // finish fills in the rule's text and what the input cannot tell.
 func (s *snapshot) finish(f *Finding, r *Rule) {
-	f.Rule, f.Title, f.Severity, f.Why, f.Fix = r.ID, r.Title, r.Severity, r.Why, r.Fix
+	f.Rule, f.Title, f.Why, f.Fix = r.ID, r.Title, r.Why, r.Fix
+	if f.Severity == 0 {
+		f.Severity = r.Severity // a matcher may have lowered it
+	}
 	f.WaitKnown = s.waitKnown()
 	if f.Version == "" {
 		f.VersionNote = versionNote(s, f)

@@ -166,7 +166,7 @@ func TestExitStatus(t *testing.T) {
 		{[]string{warningOnly}, 1},
 		{[]string{"-fail-on", "critical", warningOnly}, 0},
 		{[]string{"-fail-on", "info", warningOnly}, 1},
-		{[]string{"-fail-on", "critical", warningOnly, dumps + "publish-blocked.debug2.txt"}, 1},
+		{[]string{"-fail-on", "critical", warningOnly, dumps + "chan-notifyclose-unread.debug2.txt"}, 1},
 		{[]string{dumps + "healthy.debug2.txt", "missing.txt"}, 2},
 		// With -base only new findings count, and growth with -fail-grow.
 		{[]string{"-base", dumps + "chan-notifyclose-unread.debug2.txt", dumps + "chan-notifyclose-unread.debug2.txt"}, 0},
@@ -237,7 +237,8 @@ func TestColour(t *testing.T) {
 	var out bytes.Buffer
 	run([]string{dumps + "publish-blocked.debug2.txt"}, nil, &out, io.Discard, terminal{color: true})
 	s := out.String()
-	if !strings.Contains(s, "\x1b[1;31mCRITICAL\x1b[0m") || !strings.Contains(s, "\x1b[1m> \x1b[0m\x1b[1mmain.") {
+	// publish-blocked under a minute is a warning (yellow).
+	if !strings.Contains(s, "\x1b[1;33mWARNING\x1b[0m") || !strings.Contains(s, "\x1b[1m> \x1b[0m\x1b[1mmain.") {
 		t.Errorf("no colour for severity or application frame:\n%s", s)
 	}
 	plain, _, _ := stackscan(t, nil, dumps+"publish-blocked.debug2.txt")
