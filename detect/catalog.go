@@ -612,8 +612,8 @@ var ruleWatchConnOnly = &Rule{
 }
 // in each handler goroutine: d.Ack(false)`,
 	Limits: "A dump cannot show which channel a goroutine waits on, nor that a channel was closed: a healthy " +
-		"publisher that is idle and watches NotifyClose looks the same. Hence the severity info. httpdebug.Track " +
-		"records channel closes with their reply code and proves it.",
+		"publisher that is idle and watches NotifyClose looks the same. Hence the severity info. amqptrack.Track " +
+		"(httpdebug/amqptrack) records channel closes with their reply code and proves it.",
 	References: []string{"background.md incident 1 (first failure)", "https://www.rabbitmq.com/docs/confirms#consumer-acks-double-acking"},
 	match: func(s *snapshot, r *Rule) []*Finding {
 		if s.readers == 0 || len(s.a.waiters) == 0 {
