@@ -571,7 +571,11 @@ if old != nil {
 		if len(xs) == 0 {
 			return nil
 		}
-		f := &Finding{Message: fmt.Sprintf("%d connections are open (threshold %d).", s.readers, s.a.pileup)}
+		open := fmt.Sprintf("%d connections are open", s.readers)
+		if s.readers == 1 {
+			open = "1 connection is open"
+		}
+		f := &Finding{Message: fmt.Sprintf("%s (threshold %d).", open, s.a.pileup)}
 		for _, x := range xs {
 			s.claim(f, x)
 		}
