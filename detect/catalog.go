@@ -540,7 +540,7 @@ for d := range msgs { // ends when the channel or connection closes
 			return x.role == RoleConsumer && x.state == "select" && x.g.WaitMinutes >= s.a.minWait
 		})
 		return s.perGoroutine(r, xs, func(x *gor) string {
-			return fmt.Sprintf("A consumer's buffer goroutine has held deliveries for %d minute(s) and nobody reads its Deliveries channel.", x.g.WaitMinutes)
+			return fmt.Sprintf("A consumer's buffer goroutine holds deliveries%s and nobody reads its Deliveries channel.", waited(x))
 		})
 	},
 }
@@ -579,7 +579,9 @@ if old != nil {
 		for _, x := range xs {
 			s.claim(f, x)
 		}
-		f.Connection = ""
+		if len(xs) == 1 {
+			f.Connection = xs[0].conn
+		}
 		// The heartbeaters belong with them.
 		for _, x := range s.unclaimed(func(x *gor) bool { return x.role == RoleHeartbeater }) {
 			x.claimed = true

@@ -12,14 +12,14 @@ import (
 	"testing"
 	"time"
 
-	"go.uber.org/goleak"
+	"github.com/amqpleaks/amqpleaks/leakcheck"
 
 	"github.com/amqpleaks/amqpleaks/detect"
 )
 
 // TestMain checks that no test leaves a goroutine behind.
 // TODO(leakcheck): switch to leakcheck.VerifyTestMain once it exists.
-func TestMain(m *testing.M) { goleak.VerifyTestMain(m) }
+func TestMain(m *testing.M) { leakcheck.VerifyTestMain(m) }
 
 func get(t *testing.T, h http.Handler, target string, header ...string) *httptest.ResponseRecorder {
 	t.Helper()
@@ -216,7 +216,7 @@ func TestRegister(t *testing.T) {
 // and format: every answer is right, captures stay within the rate limit
 // (one per mode here), and no goroutine is left behind.
 func TestConcurrent(t *testing.T) {
-	defer goleak.VerifyNone(t) // TODO(leakcheck): leakcheck.VerifyNone
+	defer leakcheck.VerifyNone(t)
 	s := Handler(WithFullInterval(time.Hour), WithProfileInterval(time.Hour))
 	defer s.Close()
 	srv := httptest.NewServer(s)

@@ -132,7 +132,7 @@ func countAt(c *capture, fn string) int {
 }
 
 // TestSamplerStops runs the background sampler and stops it; TestMain's
-// goleak check fails if its goroutine survives Close.
+// leakcheck check fails if its goroutine survives Close.
 func TestSamplerStops(t *testing.T) {
 	s := Handler(WithSampler(5*time.Millisecond, 4), WithProfileInterval(0))
 	deadline := time.Now().Add(10 * time.Second)

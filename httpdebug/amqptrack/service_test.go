@@ -11,8 +11,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/amqpleaks/amqpleaks/leakcheck"
 	amqp "github.com/rabbitmq/amqp091-go"
-	"go.uber.org/goleak"
 
 	"github.com/amqpleaks/amqpleaks/detect"
 	"github.com/amqpleaks/amqpleaks/httpdebug"
@@ -249,7 +249,7 @@ func (s *service) startIncident(healthy bool) {
 // TestLeakyService: the incident serves its finding at /debug/amqpleaks
 // in every mode and format, with the tracked connection's name.
 func TestLeakyService(t *testing.T) {
-	defer goleak.VerifyNone(t) // TODO(leakcheck): leakcheck.VerifyNone
+	defer leakcheck.VerifyNone(t)
 	s := newService(t)
 	defer s.close()
 	s.startIncident(false)
@@ -322,7 +322,7 @@ func tieOf(p *page, rule string) *httpdebug.Tie {
 // TestHealthyService: the same service reading every notification
 // reconnects after the same reset and serves no finding.
 func TestHealthyService(t *testing.T) {
-	defer goleak.VerifyNone(t) // TODO(leakcheck): leakcheck.VerifyNone
+	defer leakcheck.VerifyNone(t)
 	s := newService(t)
 	defer s.close()
 	s.startIncident(true)
@@ -358,7 +358,7 @@ func TestHealthyService(t *testing.T) {
 // which watches only the connection, still believes it consumes. Only
 // the tracker can prove it.
 func TestChannelClosedWhileConsuming(t *testing.T) {
-	defer goleak.VerifyNone(t) // TODO(leakcheck): leakcheck.VerifyNone
+	defer leakcheck.VerifyNone(t)
 	s := newService(t)
 	defer s.close()
 	conn, tc := s.dial("main")

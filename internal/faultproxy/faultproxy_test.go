@@ -11,7 +11,7 @@ import (
 	"testing"
 	"time"
 
-	"go.uber.org/goleak"
+	"github.com/amqpleaks/amqpleaks/leakcheck"
 
 	"github.com/amqpleaks/amqpleaks/internal/brokertest"
 	"github.com/amqpleaks/amqpleaks/internal/faultproxy"
@@ -19,7 +19,7 @@ import (
 
 // TestMain fails the package if any test leaves a goroutine behind.
 func TestMain(m *testing.M) {
-	goleak.VerifyTestMain(m)
+	leakcheck.VerifyTestMain(m)
 }
 
 const (
@@ -472,7 +472,7 @@ func TestCloseLeavesNoGoroutines(t *testing.T) {
 		t.Error("proxy still accepts connections after Close")
 	}
 	srv.close() // the test's own goroutines; idempotent with its cleanup
-	goleak.VerifyNone(t)
+	leakcheck.VerifyNone(t)
 }
 
 func TestAMQPBroker(t *testing.T) {
