@@ -49,7 +49,7 @@ const (
 const maxIntern = 1 << 16
 
 func newTextParser() *textParser {
-	return &textParser{intern: make(map[string]string, 1024)}
+	return &textParser{intern: make(map[string]string, 64)}
 }
 
 // str returns b as a string, shared with earlier equal ones. A small
