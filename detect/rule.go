@@ -77,13 +77,16 @@ type Rule struct {
 
 // Rules returns the catalog, in the order rules are matched (root causes
 // before what they cause).
-func Rules() []*Rule { return catalog }
+func Rules() []*Rule { return append([]*Rule(nil), catalog...) }
 
-// Lookup returns the rule with the given ID.
+// Lookup returns the rule with the given ID, from the catalog or the
+// rules of tracked objects (LiveRules).
 func Lookup(id string) (*Rule, bool) {
-	for _, r := range catalog {
-		if strings.EqualFold(r.ID, id) {
-			return r, true
+	for _, rs := range [][]*Rule{catalog, liveRules} {
+		for _, r := range rs {
+			if strings.EqualFold(r.ID, id) {
+				return r, true
+			}
 		}
 	}
 	return nil, false

@@ -302,7 +302,7 @@ func ruleIDs() []string {
 	for _, r := range detect.Rules() {
 		ids = append(ids, r.ID)
 	}
-	for _, r := range liveRules {
+	for _, r := range detect.LiveRules() {
 		ids = append(ids, r.ID)
 	}
 	return ids

@@ -170,7 +170,7 @@ func (p *Page) Link(mode, format string) string {
 
 // Rules lists the catalog and the live rules, for the page's footer.
 func (p *Page) Rules() []*detect.Rule {
-	return append(append([]*detect.Rule(nil), detect.Rules()...), liveRules...)
+	return append(append([]*detect.Rule(nil), detect.Rules()...), detect.LiveRules()...)
 }
 
 func tieText(t *Tie) string {
@@ -487,7 +487,7 @@ type rulePage struct {
 }
 
 func isLive(r *detect.Rule) bool {
-	for _, l := range liveRules {
+	for _, l := range detect.LiveRules() {
 		if l == r {
 			return true
 		}

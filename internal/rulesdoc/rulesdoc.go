@@ -14,8 +14,9 @@ import (
 	"github.com/amqpleaks/amqpleaks/detect"
 )
 
-// Render returns the Markdown page of the rules, in catalog order.
-func Render(rules []*detect.Rule) []byte {
+// Render returns the Markdown page of the rules, in catalog order, then the
+// rules of tracked objects.
+func Render(rules, live []*detect.Rule) []byte {
 	var b bytes.Buffer
 	b.WriteString("# amqpleaks rules\n\n")
 	b.WriteString("<!-- Generated from the catalog in detect/catalog.go by `go test ./internal/rulesdoc -update`. Do not edit. -->\n\n")
@@ -25,7 +26,15 @@ func Render(rules []*detect.Rule) []byte {
 	for _, r := range rules {
 		fmt.Fprintf(&b, "| [%s](#%s) | %s | %s |\n", r.ID, r.ID, r.Severity, r.Title)
 	}
-	for _, r := range rules {
+	if len(live) > 0 {
+		b.WriteString("\nRules of tracked objects, reported by `/debug/amqpleaks` (httpdebug) from what\n")
+		b.WriteString("`httpdebug/amqptrack` records — what no goroutine dump can show:\n\n")
+		b.WriteString("| ID | Severity | Title |\n| --- | --- | --- |\n")
+		for _, r := range live {
+			fmt.Fprintf(&b, "| [%s](#%s) | %s | %s |\n", r.ID, r.ID, r.Severity, r.Title)
+		}
+	}
+	for _, r := range append(append([]*detect.Rule(nil), rules...), live...) {
 		fmt.Fprintf(&b, "\n## %s\n\n**%s** — severity %s\n\n", r.ID, r.Title, r.Severity)
 		section(&b, "Library versions", r.Versions)
 		section(&b, "What the goroutines show", r.Shows)
