@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"github.com/amqpleaks/amqpleaks/detect"
+	"github.com/amqpleaks/amqpleaks/internal/textfmt"
 )
 
 func render(w io.Writer, format string, p *Page) error {
@@ -30,12 +31,7 @@ func render(w io.Writer, format string, p *Page) error {
 
 // Helpers used by the templates and the text form.
 
-func plural(n int, noun string) string {
-	if n == 1 {
-		return "1 " + noun
-	}
-	return fmt.Sprintf("%d %ss", n, noun)
-}
+var plural = textfmt.Plural
 
 // headline sums up a report in one line.
 func headline(rep *detect.Report) string {
@@ -254,25 +250,7 @@ func countsText(counts []int) string {
 	return strings.Join(parts, " → ")
 }
 
-// wrap breaks text into lines of at most width, each starting with indent.
-func wrap(text string, width int, indent string) string {
-	var b strings.Builder
-	line := indent
-	for _, word := range strings.Fields(text) {
-		if len(line) > len(indent) && len(line)+1+len(word) > width {
-			b.WriteString(line + "\n")
-			line = indent
-		}
-		if len(line) > len(indent) {
-			line += " "
-		}
-		line += word
-	}
-	if len(line) > len(indent) {
-		b.WriteString(line + "\n")
-	}
-	return b.String()
-}
+var wrap = textfmt.Wrap
 
 const (
 	textRefs   = 5
@@ -395,21 +373,7 @@ func labelText(m map[string]string) string {
 
 func textFinding(w *bufio.Writer, p *Page, n int, f *detect.Finding, tie *Tie) {
 	fmt.Fprintf(w, "%d. %s %s  %s\n", n, strings.ToUpper(f.Severity.String()), f.Rule, f.Title)
-	var where []string
-	if f.Connection != "" {
-		where = append(where, "connection "+f.Connection)
-	}
-	if f.Channel != "" {
-		where = append(where, "channel "+f.Channel)
-	}
-	if len(where) == 0 {
-		where = append(where, "connection not shown in this mode")
-	}
-	lib := f.Library
-	if f.Version != "" {
-		lib += " " + f.Version
-	}
-	fmt.Fprintf(w, "   %s; %s\n", strings.Join(where, ", "), lib)
+	fmt.Fprintf(w, "   %s\n", textfmt.Where(f, "in this mode"))
 	if tie != nil {
 		fmt.Fprint(w, wrap(tieText(tie), 78, "   "))
 	}

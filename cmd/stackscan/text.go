@@ -6,9 +6,9 @@ import (
 	"io"
 	"path"
 	"strings"
-	"unicode/utf8"
 
 	"github.com/amqpleaks/amqpleaks/detect"
+	"github.com/amqpleaks/amqpleaks/internal/textfmt"
 )
 
 // renderer writes the results in one output format.
@@ -133,32 +133,13 @@ func headline(rep *detect.Report) string {
 	return s + plural(len(rep.Findings), "finding") + " (" + strings.Join(parts, ", ") + ")"
 }
 
-func plural(n int, noun string) string {
-	if n == 1 {
-		return "1 " + noun
-	}
-	return fmt.Sprintf("%d %ss", n, noun)
-}
+var plural = textfmt.Plural
 
 // finding writes one finding.
 func (t *textRenderer) finding(n int, f *detect.Finding) {
 	w, st := t.w, t.st
 	fmt.Fprintf(w, "%d. %s %s  %s\n", n, st.severity(f.Severity, strings.ToUpper(f.Severity.String())), st.bold(f.Rule), f.Title)
-	var where []string
-	if f.Connection != "" {
-		where = append(where, "connection "+f.Connection)
-	}
-	if f.Channel != "" {
-		where = append(where, "channel "+f.Channel)
-	}
-	if len(where) == 0 {
-		where = append(where, "connection not shown in this dump")
-	}
-	lib := f.Library
-	if f.Version != "" {
-		lib += " " + f.Version
-	}
-	fmt.Fprintf(w, "   %s; %s\n", strings.Join(where, ", "), lib)
+	fmt.Fprintf(w, "   %s\n", textfmt.Where(f, "in this dump"))
 	fmt.Fprintf(w, "   %s, %s\n", plural(f.Count, "goroutine"), waitText(f))
 	t.refs("stuck", f.Goroutines)
 	t.refs("blocked by it", f.Collateral)
@@ -392,30 +373,7 @@ func groupFrame(g detect.Group) detect.Frame {
 	return g.Top
 }
 
-// wrap fills text into lines of at most width columns, each indented; it
-// ends with a newline.
-func wrap(text string, width int, indent string) string {
-	var b strings.Builder
-	col := 0
-	for _, word := range strings.Fields(text) {
-		n := utf8.RuneCountInString(word)
-		if col > 0 && col+1+n > width {
-			b.WriteByte('\n')
-			col = 0
-		}
-		if col == 0 {
-			b.WriteString(indent)
-			col = len(indent)
-		} else {
-			b.WriteByte(' ')
-			col++
-		}
-		b.WriteString(word)
-		col += n
-	}
-	b.WriteByte('\n')
-	return b.String()
-}
+var wrap = textfmt.Wrap
 
 // oneLine keeps an error message on one line, however it was made.
 func oneLine(err error) string {
