@@ -62,21 +62,34 @@ func TestSnippets(t *testing.T) {
 	}
 	var body strings.Builder
 	for i, b := range blocks {
-		body.WriteString("func snippet" + string(rune('A'+i)) + "(f *os.File) {\n" + b[1] + "}\n\n")
+		code := b[1]
+		if strings.HasPrefix(code, "func ") {
+			// Top-level functions: rename them so several snippets can
+			// declare TestMain.
+			body.WriteString(regexp.MustCompile(`(?m)^func (\w+)`).ReplaceAllString(code, "func ${1}_"+string(rune('A'+i))) + "\n")
+			continue
+		}
+		body.WriteString("func snippet" + string(rune('A'+i)) + "(f *os.File) {\n" + code + "}\n\n")
 	}
 	src := `package main
 
 import (
 	"fmt"
 	"log"
+	"net/http"
 	"os"
+	"testing"
 
 	"github.com/amqpleaks/amqpleaks/detect"
+	"github.com/amqpleaks/amqpleaks/httpdebug"
+	"github.com/amqpleaks/amqpleaks/leakcheck"
 	"github.com/amqpleaks/amqpleaks/stackparse"
 )
 
 var _, _, _ = fmt.Println, log.Fatal, detect.Rules
-var _ = stackparse.NewReader
+var _, _, _ = stackparse.NewReader, httpdebug.Handler, leakcheck.Check
+var _ = http.NewServeMux
+var _ testing.TB
 
 ` + body.String() + "func main() {}\n"
 	// Build inside the module so the snippets see this version of the packages.
