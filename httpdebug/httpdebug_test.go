@@ -18,7 +18,6 @@ import (
 )
 
 // TestMain checks that no test leaves a goroutine behind.
-// TODO(leakcheck): switch to leakcheck.VerifyTestMain once it exists.
 func TestMain(m *testing.M) { leakcheck.VerifyTestMain(m) }
 
 func get(t *testing.T, h http.Handler, target string, header ...string) *httptest.ResponseRecorder {

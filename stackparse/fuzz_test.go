@@ -60,7 +60,5 @@ func FuzzParse(f *testing.F) {
 		if err != nil && !strings.HasPrefix(err.Error(), "input") {
 			t.Fatalf("error does not name the input: %v", err)
 		}
-		var gr stackparse.Grouper
-		_ = gr
 	})
 }
