@@ -235,8 +235,9 @@ go func() {
 }()`)
 
 var ruleFlow = channelNotifyRule("flow-unread", "NotifyFlow", "a channel.flow",
-	"RabbitMQ never sends channel.flow to clients (it blocks connections instead, see blocked-unread), so this "+
-		"rule is backed by the library's code path only; other brokers may send it.",
+	"RabbitMQ never sends channel.flow to clients (it blocks connections instead, see blocked-unread); other "+
+		"brokers and proxies may. The rule's dumps come from the real library talking to a minimal AMQP peer that "+
+		"sends it (internal/scenarios/flowpeer.go).",
 	"Read the NotifyFlow channel in its own goroutine, or do not register it with RabbitMQ.",
 	`flows := ch.NotifyFlow(make(chan bool, 1))
 go func() {

@@ -195,6 +195,40 @@ func init() {
 			return s.writeMeta()
 		},
 	})
+
+	register(&scenario{
+		Name: "flow-unread-peer",
+		Rule: "flow-unread",
+		Doc: "ch.NotifyFlow (unbuffered) never read; channel.flow sent by a minimal AMQP peer on loopback " +
+			"(flowpeer.go), because RabbitMQ never sends it",
+		Run: func(s *S) error {
+			peer, err := startFlowPeer()
+			if err != nil {
+				return err
+			}
+			s.Meta.Broker = "flowpeer.go: a minimal AMQP 0-9-1 peer on 127.0.0.1 (not RabbitMQ)"
+			s.note("RabbitMQ never sends channel.flow to clients (see flow-unread), so this dump comes from the client library " +
+				"talking to flowpeer.go, a minimal AMQP 0-9-1 server on loopback that completes the handshake, opens the " +
+				"channel and sends channel.flow(active=false). Everything on the client side is the library's real code.")
+			conn := s.mustDial(peer.URL(), 0)
+			ch := mustChannel(conn)
+			ch.NotifyFlow(make(chan bool))
+			s.step("dialled flowpeer, opened channel 1, registered ch.NotifyFlow(make(chan bool)) (unbuffered), never read")
+			var pc *peerConn
+			select {
+			case pc = <-peer.ready:
+			case <-time.After(waitTimeout):
+				return fmt.Errorf("flow peer: channel 1 never opened")
+			}
+			pc.sendFlow(false)
+			s.step("flowpeer sent channel.flow(active=false) on channel 1")
+			if boundedNotify {
+				s.Meta.Rule = "bounded-send-stall"
+				return s.expectAndDump(waitTimeout, boundedStall("(*Channel).dispatch"))
+			}
+			return s.expectAndDump(waitTimeout, reader("chan send", "(*Channel).dispatch"))
+		},
+	})
 }
 
 func consumer(ds <-chan Delivery, got *atomic.Int64) {
