@@ -118,6 +118,22 @@ done
 
 for p in "${PIDS[@]}"; do wait "$p" || FAILED+=("a hold scenario (see FAILED above)"); done
 
+# 3. publish-blocked once more, held past a minute so the publishers show wait
+#    minutes (the rule's critical case): first build only, and last, because
+#    the memory alarm it raises is broker-wide.
+if wanted publish-blocked-held && [ "$HOLD" != 0 ]; then
+	b="${BUILDS[0]}"
+	dir="$OUT/$("$b" -layout)/publish-blocked-held"
+	log="$LOGS/$(basename "$b")-publish-blocked-held.log"
+	rm -rf "$dir"
+	if timeout 300 "$b" -scenario publish-blocked -out "$dir" -url "$AMQP_URL" -hold "$HOLD" >"$log" 2>&1; then
+		tail -n 1 "$log"
+	else
+		echo "FAILED: $(basename "$b") publish-blocked-held"; tail -n 30 "$log"
+		FAILED+=("$(basename "$b") publish-blocked-held")
+	fi
+fi
+
 "${BUILDS[0]}" -readme "$OUT"
 echo "watermark now: $(rabbitmqctl --quiet eval 'vm_memory_monitor:get_vm_memory_high_watermark().')"
 if [ ${#FAILED[@]} -ne 0 ]; then
