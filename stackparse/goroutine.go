@@ -120,11 +120,6 @@ type Goroutine struct {
 	// Line is the line number of the goroutine's first line in the input
 	// (1-based; 0 for proto input).
 	Line int
-
-	// stackID is a Reader's fingerprint of the stack: equal for equal
-	// stacks read by one Reader (it mixes the addresses of the Reader's
-	// shared name strings), 0 when not computed. See Grouper.
-	stackID uint64
 }
 
 // Label is one pprof label of a goroutine.

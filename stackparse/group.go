@@ -27,8 +27,8 @@ type Grouper struct {
 	KeepIDs int
 
 	byHash map[uint64][]*Group
-	// byID finds the group of a stack a Reader fingerprinted before, with
-	// no comparison: only groups created from a goroutine with that
+	// byID finds the group of a stack by its fingerprint (stackID), with no
+	// comparison: only groups created from a goroutine with that
 	// fingerprint are entered, and their Sample keeps its strings alive.
 	byID  map[uint64]*Group
 	order []*Group
@@ -40,8 +40,9 @@ func (gr *Grouper) Add(g *Goroutine) *Group {
 		gr.byHash = make(map[uint64][]*Group)
 		gr.byID = make(map[uint64]*Group)
 	}
-	grp := gr.byID[g.stackID]
-	if grp == nil || g.stackID == 0 {
+	id := stackID(g)
+	grp := gr.byID[id]
+	if grp == nil {
 		grp = nil
 		h := stackHash(g)
 		for _, c := range gr.byHash[h] {
@@ -54,9 +55,7 @@ func (gr *Grouper) Add(g *Goroutine) *Group {
 			grp = &Group{Sample: g.Clone(), MinWait: g.WaitMinutes, MaxWait: g.WaitMinutes}
 			gr.byHash[h] = append(gr.byHash[h], grp)
 			gr.order = append(gr.order, grp)
-			if g.stackID != 0 {
-				gr.byID[g.stackID] = grp
-			}
+			gr.byID[id] = grp
 		}
 	}
 	grp.Count += g.Count
@@ -158,4 +157,30 @@ func appendStackKey(b []byte, g *Goroutine) []byte {
 	b = append(b, g.CreatedBy.File...)
 	b = append(b, ':')
 	return strconv.AppendInt(b, int64(g.CreatedBy.Line), 10)
+}
+
+// stackID fingerprints g's stack by the addresses of its name strings,
+// which a Reader shares between equal names: cheap, and equal for equal
+// stacks of one Reader. Names it did not share have their own addresses, so
+// they can only make two equal stacks differ, never two different ones
+// agree (but for a 64-bit collision).
+func stackID(g *Goroutine) uint64 {
+	h := uint64(len(g.Frames)) + 1
+	mix := func(v uint64) {
+		h ^= v
+		h *= 0x9e3779b97f4a7c15
+		h ^= h >> 29
+	}
+	addr := func(s string) uint64 {
+		return uint64(uintptr(unsafe.Pointer(unsafe.StringData(s)))) ^ uint64(len(s))<<48
+	}
+	mix(addr(g.State))
+	for i := range g.Frames {
+		f := &g.Frames[i]
+		mix(addr(f.Func))
+		mix(addr(f.File)<<16 ^ uint64(f.Line))
+	}
+	mix(addr(g.CreatedBy.Func))
+	mix(addr(g.CreatedBy.File)<<16 ^ uint64(g.CreatedBy.Line))
+	return h
 }

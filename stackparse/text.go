@@ -4,7 +4,6 @@ import (
 	"bytes"
 	"slices"
 	"strconv"
-	"unsafe"
 )
 
 // textParser is the state machine over lines that reads full tracebacks and
@@ -349,33 +348,8 @@ func (p *textParser) finish() *Goroutine {
 	if p.debug1 {
 		g.State, g.StateInferred = inferState(g.Frames)
 	}
-	g.stackID = stackID(g)
 	p.yielded++
 	return g
-}
-
-// stackID fingerprints g's stack by the addresses of its name strings,
-// which the parser shares between equal names: cheap, and equal for equal
-// stacks of one Reader. Names it did not share have their own addresses, so
-// they can only make two equal stacks differ, never two different ones
-// agree (but for a 64-bit collision).
-func stackID(g *Goroutine) uint64 {
-	h := uint64(len(g.Frames)) + 1
-	mix := func(v uint64) {
-		h ^= v
-		h *= 0x9e3779b97f4a7c15
-		h ^= h >> 29
-	}
-	addr := func(s string) uint64 { return uint64(uintptr(unsafe.Pointer(unsafe.StringData(s)))) }
-	mix(addr(g.State))
-	for i := range g.Frames {
-		f := &g.Frames[i]
-		mix(addr(f.Func))
-		mix(addr(f.File)<<16 ^ uint64(f.Line))
-	}
-	mix(addr(g.CreatedBy.Func))
-	mix(addr(g.CreatedBy.File)<<16 ^ uint64(g.CreatedBy.Line))
-	return h
 }
 
 // funcLine reads "pkg.F(args)".
