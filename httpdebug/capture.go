@@ -4,9 +4,7 @@ import (
 	"bytes"
 	"context"
 	"fmt"
-	"math"
 	"runtime"
-	"runtime/metrics"
 	"runtime/pprof"
 	"sort"
 	"strings"
@@ -15,6 +13,7 @@ import (
 	"time"
 
 	"github.com/amqpleaks/amqpleaks/detect"
+	"github.com/amqpleaks/amqpleaks/httpdebug/internal/stw"
 	"github.com/amqpleaks/amqpleaks/stackparse"
 )
 
@@ -51,55 +50,7 @@ type LabelCount struct {
 
 // pauseStats are the stop-the-world pauses (other than the garbage
 // collector's) that happened while a capture ran.
-type pauseStats struct {
-	// Known is false when the runtime does not export the metric.
-	Known bool
-	Count uint64
-	// Max is the upper bound of the histogram bucket of the longest
-	// pause; Total sums the pauses by their buckets' midpoints.
-	Max, Total time.Duration
-}
-
-// pauseMetric is the runtime's histogram of stop-the-world pauses not
-// caused by the garbage collector (Go 1.22+): goroutine dumps and profiles,
-// among others.
-const pauseMetric = "/sched/pauses/total/other:seconds"
-
-func readPauses() *metrics.Float64Histogram {
-	s := []metrics.Sample{{Name: pauseMetric}}
-	metrics.Read(s)
-	if s[0].Value.Kind() != metrics.KindFloat64Histogram {
-		return nil
-	}
-	return s[0].Value.Float64Histogram()
-}
-
-// pauseDelta is what happened between two readings of the histogram.
-func pauseDelta(before, after *metrics.Float64Histogram) pauseStats {
-	if before == nil || after == nil || len(before.Counts) != len(after.Counts) {
-		return pauseStats{}
-	}
-	ps := pauseStats{Known: true}
-	for i := range after.Counts {
-		d := after.Counts[i] - before.Counts[i]
-		if d == 0 {
-			continue
-		}
-		lo, hi := after.Buckets[i], after.Buckets[i+1]
-		if math.IsInf(hi, 1) {
-			hi = lo
-		}
-		if math.IsInf(lo, -1) {
-			lo = 0
-		}
-		ps.Count += d
-		ps.Max = seconds(hi)
-		ps.Total += time.Duration(float64(d) * (lo + hi) / 2 * float64(time.Second))
-	}
-	return ps
-}
-
-func seconds(s float64) time.Duration { return time.Duration(s * float64(time.Second)) }
+type pauseStats = stw.Pauses
 
 // analyzer settings shared by both modes.
 type analysis struct {
@@ -184,11 +135,11 @@ func topLabels(m map[string]*LabelCount, n int) []LabelCount {
 func (an analysis) captureProfile() *capture {
 	c := &capture{Mode: ModeProfile}
 	var buf bytes.Buffer
-	before := readPauses()
+	before := stw.Read()
 	c.At = time.Now()
 	err := pprof.Lookup("goroutine").WriteTo(&buf, 0)
 	c.Wall = time.Since(c.At)
-	c.Pause = pauseDelta(before, readPauses())
+	c.Pause = stw.Delta(before, stw.Read())
 	c.Bytes = buf.Len()
 	if err != nil {
 		c.Err = fmt.Errorf("goroutine profile: %w", err)
@@ -250,11 +201,11 @@ func (an analysis) captureFull(sz *fullSizer) *capture {
 	for i := 0; i < len(buf); i += 4096 {
 		buf[i] = 0
 	}
-	before := readPauses()
+	before := stw.Read()
 	c.At = time.Now()
 	c.Bytes = runtime.Stack(buf, true)
 	c.Wall = time.Since(c.At)
-	c.Pause = pauseDelta(before, readPauses())
+	c.Pause = stw.Delta(before, stw.Read())
 	c.Truncated = c.Bytes == len(buf)
 	an.analyze(c, buf[:c.Bytes], stackparse.FormatTraceback, "runtime.Stack")
 	if c.Report != nil {

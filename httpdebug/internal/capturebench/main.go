@@ -13,13 +13,11 @@ import (
 	"flag"
 	"fmt"
 	"io"
-	"math"
 	"net/http"
 	"net/http/httptest"
 	"net/http/pprof"
 	"os"
 	"runtime"
-	"runtime/metrics"
 	"sort"
 	"strconv"
 	"strings"
@@ -27,36 +25,8 @@ import (
 	"time"
 
 	"github.com/amqpleaks/amqpleaks/httpdebug"
+	"github.com/amqpleaks/amqpleaks/httpdebug/internal/stw"
 )
-
-const pauseMetric = "/sched/pauses/total/other:seconds"
-
-func readPauses() *metrics.Float64Histogram {
-	s := []metrics.Sample{{Name: pauseMetric}}
-	metrics.Read(s)
-	return s[0].Value.Float64Histogram()
-}
-
-// pauses returns the longest pause (upper bound of its bucket) and the
-// sum of the pauses (bucket midpoints) between two readings.
-func pauses(before, after *metrics.Float64Histogram) (max, total time.Duration) {
-	for i := range after.Counts {
-		d := after.Counts[i] - before.Counts[i]
-		if d == 0 {
-			continue
-		}
-		lo, hi := after.Buckets[i], after.Buckets[i+1]
-		if math.IsInf(hi, 1) {
-			hi = lo
-		}
-		if math.IsInf(lo, -1) {
-			lo = 0
-		}
-		max = time.Duration(hi * float64(time.Second))
-		total += time.Duration(float64(d) * (lo + hi) / 2 * float64(time.Second))
-	}
-	return max, total
-}
 
 var release = make(chan struct{})
 
@@ -100,11 +70,12 @@ func measure(h http.Handler, target string, runs int) result {
 		runtime.GC()
 		req := httptest.NewRequest("GET", target, nil)
 		w := httptest.NewRecorder()
-		before := readPauses()
+		before := stw.Read()
 		t0 := time.Now()
 		h.ServeHTTP(w, req)
 		wall := time.Since(t0)
-		max, total := pauses(before, readPauses())
+		p := stw.Delta(before, stw.Read())
+		max, total := p.Max, p.Total
 		if w.Code != 200 {
 			fmt.Fprintf(os.Stderr, "%s: %d %s\n", target, w.Code, w.Body)
 			os.Exit(1)
