@@ -17,15 +17,9 @@ func init() {
 		Rule: "bounded-send-stall",
 		Doc:  "NotifyReturn (unbuffered) never read, 20 unroutable mandatory publishes: the reader stalls 5 s per return in notifyAll",
 		Run: func(s *S) error {
-			conn := s.mustDial(s.URL, 10*time.Second)
-			ch := mustChannel(conn)
-			other := mustChannel(conn)
-			ch.NotifyReturn(make(chan Return))
-			s.step("registered ch.NotifyReturn(make(chan Return)) (unbuffered), never read")
-			for i := 0; i < 20; i++ {
-				if err := ch.Publish("", s.name("unroutable"), true, false, payload(i)); err != nil {
-					return err
-				}
+			other, err := s.unreadReturns(20)
+			if err != nil {
+				return err
 			}
 			s.step("published 20 mandatory messages that match no queue -> 20 basic.return; each waits up to 5 s (notifyTimeout) before being dropped: ~100 s of stalled reader")
 			stall := boundedStall("(*Channel).dispatch")

@@ -11,6 +11,24 @@ import (
 
 const waitTimeout = 30 * time.Second
 
+// unreadReturns dials, registers an unbuffered NotifyReturn nobody reads on
+// one channel and publishes n mandatory messages that match no queue on
+// it, so the broker sends n basic.return. It returns a second channel of the
+// same connection.
+func (s *S) unreadReturns(n int) (*Channel, error) {
+	conn := s.mustDial(s.URL, 10*time.Second)
+	ch := mustChannel(conn)
+	other := mustChannel(conn)
+	ch.NotifyReturn(make(chan Return))
+	s.step("registered ch.NotifyReturn(make(chan Return)) (unbuffered), never read")
+	for i := 0; i < n; i++ {
+		if err := ch.Publish("", s.name("unroutable"), true, false, payload(i)); err != nil {
+			return nil, err
+		}
+	}
+	return other, nil
+}
+
 func reader(state, function string) Expect {
 	return Expect{Role: "connection reader goroutine (the library's only reader of the socket)", State: state,
 		Function: fn(function), Also: fn("(*Connection).reader"), Min: 1, Stuck: true}
@@ -204,15 +222,9 @@ func init() {
 		Rule: "return-unread",
 		Doc:  "mandatory publish to a routing key with no queue; NotifyReturn (unbuffered) never read",
 		Run: func(s *S) error {
-			conn := s.mustDial(s.URL, 10*time.Second)
-			ch := mustChannel(conn)
-			other := mustChannel(conn)
-			ch.NotifyReturn(make(chan Return))
-			s.step("registered ch.NotifyReturn(make(chan Return)) (unbuffered), never read")
-			for i := 0; i < 3; i++ {
-				if err := ch.Publish("", s.name("unroutable"), true, false, payload(i)); err != nil {
-					return err
-				}
+			other, err := s.unreadReturns(3)
+			if err != nil {
+				return err
 			}
 			s.step("published 3 mandatory messages to the default exchange with routing keys that match no queue -> basic.return")
 			if boundedNotify {
